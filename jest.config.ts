@@ -1,0 +1,34 @@
+import type { Config } from 'jest';
+
+// Test tiers by suffix: *.spec.ts unit (pure), *.int-spec.ts real Postgres/NATS,
+// test/e2e/*.e2e-spec.ts the whole platform over HTTP.
+const libs = ['contracts', 'sync-core', 'auth', 'persistence', 'messaging', 'observability', 'module-runtime'];
+const moduleNameMapper = Object.fromEntries(libs.map((l) => [`^@clinisync/${l}$`, `<rootDir>/libs/${l}/src/index.ts`]));
+const transform: Config['transform'] = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
+};
+const common = { rootDir: __dirname, moduleNameMapper, transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+
+const config: Config = {
+  reporters: ['default'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{libs,services,tools}/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 60_000,
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 120_000,
+    },
+  ],
+};
+export default config;

@@ -1,0 +1,4 @@
+export * from './nats-connection';
+export * from './streams';
+export * from './cloud-event';
+export * from './outbox-relay';

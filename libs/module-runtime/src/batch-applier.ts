@@ -1,0 +1,310 @@
+import {
+  ApplyBatchCommand,
+  ApplyBatchReply,
+  ChangeAction,
+  ModuleName,
+  MutationCommand,
+  MutationRejectCode,
+  MutationResult,
+  RecordChangedData,
+  clinicalSubject,
+} from '@clinisync/contracts';
+import { Principal, defineAbilityFor, entitySubject, AppAbility } from '@clinisync/auth';
+import { InboxRepository, OutboxMessage, OutboxRepository, TenantTransactions, Tx, pgErrorCode, PG_UNIQUE_VIOLATION, PG_DEADLOCK, PG_SERIALIZATION_FAILURE, PG_FOREIGN_KEY_VIOLATION } from '@clinisync/persistence';
+import {
+  Decision,
+  DependencyTracker,
+  EntityDef,
+  StoredRecord,
+  changedFieldsOf,
+  conflictIdFor,
+  decideMutation,
+  entityDepth,
+  findEntity,
+  normaliseData,
+  orderBatch,
+  referenceFields,
+  reject,
+  toSyncRecord,
+} from '@clinisync/sync-core';
+import { cloudEvent } from '@clinisync/messaging';
+import { RecordRepository } from './record.repository';
+
+/** Injected side effects, so tests can pin them. */
+export interface ApplierPorts {
+  now(): string;
+  newEventId(): string;
+}
+
+/** Module-specific rules layered on the generic apply (e.g. pharmacy's controlled drugs). */
+export interface ModuleRules {
+  /** Extra attributes for the authorization subject of a mutation (e.g. `controlled`). */
+  subjectAttributes?(tx: Tx, tenantId: string, def: EntityDef, data: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Extra writes in the same transaction once the batch's records are written; returns extra events. */
+  afterWrites?(tx: Tx, ctx: WriteContext, writes: AppliedWrite[]): Promise<OutboxMessage[]>;
+}
+
+export interface WriteContext {
+  tenantId: string;
+  correlationId: string;
+  principal: Principal;
+  deviceId?: string;
+  now: string;
+}
+
+export interface AppliedWrite {
+  def: EntityDef;
+  action: ChangeAction;
+  record: StoredRecord;
+  changedFields: string[];
+  clientMutationId: string;
+}
+
+/** A write raced with another transaction; the whole batch is re-run against fresh state. */
+class ConcurrentWriteError extends Error {}
+
+const MAX_ATTEMPTS = 4;
+
+/**
+ * Applies one command batch of a module: answers redelivered commands from the inbox, decides
+ * each new mutation with sync-core under the caller's ability, and commits domain rows, inbox
+ * rows and outbox events in one transaction, so nothing is ever applied twice or half.
+ */
+export class BatchApplier {
+  constructor(
+    private readonly module: ModuleName,
+    private readonly transactions: TenantTransactions,
+    private readonly records: RecordRepository,
+    private readonly inbox: InboxRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly ports: ApplierPorts,
+    private readonly rules: ModuleRules = {},
+  ) {}
+
+  async apply(command: ApplyBatchCommand, principal: Principal): Promise<ApplyBatchReply> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactions.run(command.tenantId, (tx) => this.applyIn(tx, command, principal));
+      } catch (e) {
+        const code = pgErrorCode(e);
+        const retry =
+          e instanceof ConcurrentWriteError ||
+          code === PG_UNIQUE_VIOLATION ||
+          code === PG_DEADLOCK ||
+          code === PG_SERIALIZATION_FAILURE ||
+          code === PG_FOREIGN_KEY_VIOLATION;
+        if (!retry || attempt >= MAX_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  private async applyIn(tx: Tx, command: ApplyBatchCommand, principal: Principal): Promise<ApplyBatchReply> {
+    const tenantId = command.tenantId;
+    const now = this.ports.now();
+    const ability = defineAbilityFor(principal);
+    const cmds = command.commands;
+    const results: (MutationResult | undefined)[] = new Array(cmds.length).fill(undefined);
+
+    const seen = await this.inbox.find(tx, tenantId, cmds.map((c) => c.clientMutationId));
+    const fresh: number[] = [];
+    cmds.forEach((c, i) => {
+      const entry = seen.get(c.clientMutationId);
+      if (!entry) return fresh.push(i);
+      results[i] =
+        entry.payloadHash === c.payloadHash
+          ? (JSON.parse(entry.result) as MutationResult)
+          : this.rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
+    });
+
+    const state = await this.loadState(tx, tenantId, fresh.map((i) => cmds[i]));
+    const tracker = new DependencyTracker();
+    const writes = new Map<string, AppliedWrite & { expectedVersion?: number; isNew: boolean }>();
+    const outcome = new Map<number, MutationResult>();
+    const ctx: WriteContext = { tenantId, correlationId: command.correlationId, principal, deviceId: command.deviceId, now };
+
+    const events: OutboxMessage[] = [];
+    const order = orderBatch(fresh.map((i) => cmds[i])).map((k) => fresh[k]);
+    for (const i of order) {
+      const c = cmds[i];
+      const result = await this.decideOne(tx, c, tenantId, ability, state, tracker, now);
+      if (result.decision.kind === 'write') {
+        const key = `${c.entity}:${c.id}`;
+        const prior = writes.get(key);
+        const def = result.def as EntityDef;
+        writes.set(key, {
+          def,
+          action: result.decision.action,
+          record: result.decision.record,
+          changedFields: result.decision.changedFields,
+          clientMutationId: c.clientMutationId,
+          isNew: prior ? prior.isNew : result.current === undefined,
+          expectedVersion: prior ? prior.expectedVersion : result.current?.version,
+        });
+        state.records.get(c.entity)?.set(c.id, result.decision.record);
+        events.push(this.changeEvent(ctx, def, result.decision, c));
+      }
+      if (result.failed) tracker.markFailed(c.id);
+      outcome.set(i, result.result);
+    }
+
+    await this.persist(tx, tenantId, writes);
+    const extra = this.rules.afterWrites ? await this.rules.afterWrites(tx, ctx, [...writes.values()]) : [];
+    await this.outbox.append(tx, [...events, ...extra]);
+
+    const finals = [...outcome.entries()].filter(([, r]) => !(r.status === 'rejected' && r.retryable));
+    const inserted = await this.inbox.insert(
+      tx,
+      finals.map(([i, r]) => ({ tenantId, clientMutationId: cmds[i].clientMutationId, payloadHash: cmds[i].payloadHash, result: JSON.stringify(r) })),
+    );
+    if (inserted !== finals.length) throw new ConcurrentWriteError('a concurrent apply recorded the same mutation');
+    for (const [i, r] of outcome) results[i] = r;
+    return { results: results as MutationResult[] };
+  }
+
+  private changeEvent(ctx: WriteContext, def: EntityDef, decision: Extract<Decision, { kind: 'write' }>, c: MutationCommand): OutboxMessage {
+    const id = this.ports.newEventId();
+    const data: RecordChangedData = {
+      entity: def.name,
+      id: decision.record.id,
+      version: decision.record.version,
+      action: decision.action,
+      clientMutationId: c.clientMutationId,
+      actor: ctx.principal.sub,
+      deviceId: ctx.deviceId,
+      changedFields: decision.changedFields,
+      record: toSyncRecord(def, decision.record),
+    };
+    const subject = clinicalSubject(ctx.tenantId, this.module, def.name, decision.action);
+    const event = cloudEvent({
+      id,
+      source: `clinisync/${this.module}`,
+      type: `clinisync.${this.module}.${def.name}.${decision.action}`,
+      subject: `${def.name}/${decision.record.id}`,
+      time: ctx.now,
+      tenantId: ctx.tenantId,
+      correlationId: ctx.correlationId,
+      data,
+    });
+    return { tenantId: ctx.tenantId, id, aggregateId: decision.record.id, subject, payload: JSON.stringify(event) };
+  }
+
+  private async loadState(tx: Tx, tenantId: string, cmds: MutationCommand[]) {
+    const records = new Map<string, Map<string, StoredRecord>>();
+    const liveParents = new Map<string, Set<string>>();
+    const idsByEntity = new Map<string, string[]>();
+    const parentIds = new Map<string, string[]>();
+    for (const c of cmds) {
+      const def = findEntity(c.entity);
+      if (!def || def.module !== this.module) continue;
+      idsByEntity.set(def.name, [...(idsByEntity.get(def.name) ?? []), c.id]);
+      for (const f of referenceFields(def)) {
+        const parent = findEntity(f.references as string);
+        const v = c.data[f.name];
+        if (parent && parent.module === this.module && typeof v === 'string') {
+          parentIds.set(parent.name, [...(parentIds.get(parent.name) ?? []), v]);
+        }
+      }
+    }
+    for (const [name, ids] of idsByEntity) records.set(name, await this.records.loadForUpdate(tx, findEntity(name) as EntityDef, tenantId, ids));
+    for (const [name, ids] of parentIds) liveParents.set(name, await this.records.liveIds(tx, findEntity(name) as EntityDef, tenantId, ids));
+    return { records, liveParents };
+  }
+
+  private async decideOne(
+    tx: Tx,
+    c: MutationCommand,
+    tenantId: string,
+    ability: AppAbility,
+    state: { records: Map<string, Map<string, StoredRecord>>; liveParents: Map<string, Set<string>> },
+    tracker: DependencyTracker,
+    now: string,
+  ): Promise<{ result: MutationResult; decision: Decision; failed: boolean; def?: EntityDef; current?: StoredRecord }> {
+    const done = (decision: Decision, def?: EntityDef, current?: StoredRecord) => {
+      const result = this.toResult(tenantId, c, decision, def);
+      const failed = decision.kind === 'conflict' || decision.kind === 'reject';
+      return { result, decision, failed, def, current };
+    };
+    const def = findEntity(c.entity);
+    if (!def || def.module !== this.module) {
+      return done(reject(MutationRejectCode.VALIDATION_FAILED, `entity ${c.entity} is not served by ${this.module}`));
+    }
+    const blocker = tracker.blockedBy(c);
+    if (blocker) {
+      return done(reject(MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`), def);
+    }
+    const current = state.records.get(def.name)?.get(c.id);
+    const data = normaliseData(def, c.data);
+    const intent = { op: c.op, id: c.id, baseVersion: c.baseVersion, data, changedFields: changedFieldsOf({ ...c, data }, def) };
+
+    // Authorization on the record as it is (update/delete) and as it would be (create/update).
+    const extra = this.rules.subjectAttributes ? await this.rules.subjectAttributes(tx, tenantId, def, { ...current?.fields, ...data }) : {};
+    if (current && !ability.can(c.op, entitySubject(def.name, { ...current.fields, ...extra }))) {
+      return done(reject(MutationRejectCode.FORBIDDEN, `not allowed to ${c.op} this ${def.name} record`), def, current);
+    }
+    if (c.op !== 'delete') {
+      const after = { ...(current?.fields ?? {}), ...data, ...extra };
+      if (!ability.can(c.op, entitySubject(def.name, after))) {
+        return done(reject(MutationRejectCode.FORBIDDEN, `not allowed to ${c.op} ${def.name} here`), def, current);
+      }
+    }
+    // In-module parents must exist (cross-module references are checked by their module's pull).
+    if (c.op !== 'delete') {
+      for (const f of referenceFields(def)) {
+        const parent = findEntity(f.references as string);
+        const v = data[f.name];
+        if (!parent || parent.module !== this.module || typeof v !== 'string' || !intent.changedFields.includes(f.name)) continue;
+        const inBatch = state.records.get(parent.name)?.get(v);
+        const live = inBatch ? inBatch.deletedAt === null : state.liveParents.get(parent.name)?.has(v);
+        if (!live) return done(reject(MutationRejectCode.PARENT_NOT_FOUND, `${f.name} ${v} does not exist`), def, current);
+      }
+    }
+    return done(decideMutation(def, intent, current, now), def, current);
+  }
+
+  private rejected(c: MutationCommand, code: MutationRejectCode, message: string): MutationResult {
+    const d = reject(code, message);
+    return this.toResult('', c, d);
+  }
+
+  private toResult(tenantId: string, c: MutationCommand, d: Decision, def?: EntityDef): MutationResult {
+    switch (d.kind) {
+      case 'write':
+        return d.status === 'merged'
+          ? { clientMutationId: c.clientMutationId, status: 'merged', id: c.id, version: d.record.version, record: toSyncRecord(def as EntityDef, d.record) }
+          : { clientMutationId: c.clientMutationId, status: 'applied', id: c.id, version: d.record.version };
+      case 'noop':
+        return { clientMutationId: c.clientMutationId, status: 'applied', id: c.id, version: d.record.version };
+      case 'conflict':
+        return {
+          clientMutationId: c.clientMutationId,
+          status: 'conflict',
+          id: c.id,
+          conflictId: conflictIdFor(tenantId, c.clientMutationId),
+          serverVersion: d.serverRecord.version,
+          conflictingFields: d.conflictingFields,
+          serverRecord: toSyncRecord(def as EntityDef, d.serverRecord),
+        };
+      case 'reject':
+        return { clientMutationId: c.clientMutationId, status: 'rejected', id: c.id, code: d.code, message: d.message, retryable: d.retryable };
+    }
+  }
+
+  private async persist(tx: Tx, tenantId: string, writes: Map<string, AppliedWrite & { expectedVersion?: number; isNew: boolean }>) {
+    const byEntity = new Map<string, (AppliedWrite & { expectedVersion?: number; isNew: boolean })[]>();
+    for (const w of writes.values()) byEntity.set(w.def.name, [...(byEntity.get(w.def.name) ?? []), w]);
+    // Parents before children so foreign keys hold inside the transaction.
+    const names = [...byEntity.keys()].sort((a, b) => entityDepth(a) - entityDepth(b));
+    for (const name of names) {
+      const ws = byEntity.get(name) ?? [];
+      const def = ws[0].def;
+      const inserts = ws.filter((w) => w.isNew).map((w) => w.record);
+      const updates = ws.filter((w) => !w.isNew).map((w) => ({ record: w.record, expectedVersion: w.expectedVersion as number }));
+      if ((await this.records.insert(tx, def, tenantId, inserts)) !== inserts.length) {
+        throw new ConcurrentWriteError(`concurrent create of ${name}`);
+      }
+      if ((await this.records.update(tx, def, tenantId, updates)) !== updates.length) {
+        throw new ConcurrentWriteError(`concurrent update of ${name}`);
+      }
+    }
+  }
+}

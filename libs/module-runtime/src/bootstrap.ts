@@ -1,0 +1,31 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { Logger } from 'nestjs-pino';
+import { json } from 'express';
+import { ModuleName } from '@clinisync/contracts';
+import { parseServers } from '@clinisync/messaging';
+import { correlationMiddleware } from '@clinisync/observability';
+import { ModuleServiceConfig } from './module-config';
+
+/**
+ * Starts a module service: HTTP (health, metrics, internal fallback) plus the NATS
+ * request-reply listener in a queue group, so instances share the load.
+ */
+export async function startModuleService(module: ModuleName, appModule: Parameters<typeof NestFactory.create>[0], config: ModuleServiceConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(appModule, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.use(correlationMiddleware);
+  app.use(json({ limit: '16mb' }));
+  app.enableShutdownHooks();
+  app.connectMicroservice<MicroserviceOptions>(
+    {
+      transport: Transport.NATS,
+      options: { servers: parseServers(config.NATS_URL), queue: module, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true },
+    },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, config.HOST);
+  return app;
+}

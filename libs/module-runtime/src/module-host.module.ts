@@ -1,0 +1,187 @@
+import { Body, Controller, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, Post, UseFilters, HttpCode } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { ApplyBatchCommand, ApplyBatchReply, ModuleName, applyBatchPattern } from '@clinisync/contracts';
+import { JwtVerifier } from '@clinisync/auth';
+import { InboxRepository, OutboxRepository, TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
+import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
+import {
+  HealthController,
+  METRICS_REGISTRY,
+  MetricsController,
+  OutboxMetrics,
+  READINESS_PROBES,
+  ReadinessIndicators,
+  ReadinessProbe,
+  createMetricsRegistry,
+  loggerParams,
+} from '@clinisync/observability';
+import { Registry } from 'prom-client';
+import { BatchApplier, ModuleRules } from './batch-applier';
+import { ModuleServiceConfig } from './module-config';
+import { ModuleCommandsService } from './module-commands.service';
+import { ModuleHttpErrorFilter, ModuleRpcErrorFilter } from './module-commands.filters';
+import { RecordRepository } from './record.repository';
+
+export const MODULE_CONFIG = Symbol('MODULE_CONFIG');
+export const APP_DATA_SOURCE = Symbol('APP_DATA_SOURCE');
+export const RELAY_DATA_SOURCE = Symbol('RELAY_DATA_SOURCE');
+export const MODULE_RULES = Symbol('MODULE_RULES');
+
+export interface ModuleHostOptions {
+  module: ModuleName;
+  config: ModuleServiceConfig;
+  /** Module-specific rules, built from the module's own repositories. */
+  rules?: (deps: { transactions: TenantTransactions }) => ModuleRules;
+  /** NATS connection name suffix (tests run several instances in one process). */
+  instance?: string;
+}
+
+function commandsController(module: ModuleName) {
+  @Controller()
+  class ModuleCommandsController {
+    constructor(private readonly service: ModuleCommandsService) {}
+
+    @MessagePattern(applyBatchPattern(module))
+    @UseFilters(ModuleRpcErrorFilter)
+    applyBatch(@Payload() command: ApplyBatchCommand): Promise<ApplyBatchReply> {
+      return this.service.applyBatch(command);
+    }
+
+    /** Same use case over HTTP: sync-ingest's fallback while NATS is unreachable. Not routed by Kong. */
+    @Post('internal/v1/apply-batch')
+    @HttpCode(200)
+    @UseFilters(ModuleHttpErrorFilter)
+    applyBatchHttp(@Body() command: ApplyBatchCommand): Promise<ApplyBatchReply> {
+      return this.service.applyBatch(command);
+    }
+  }
+  return ModuleCommandsController;
+}
+
+@Injectable()
+class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly relay: OutboxRelay,
+    private readonly nats: NatsLink,
+    @Inject(APP_DATA_SOURCE) private readonly app: DataSource,
+    @Inject(RELAY_DATA_SOURCE) private readonly relayDb: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // Streams are provisioned on start if missing; the relay waits for NATS if it is down.
+    await Promise.all([ensureStream(this.nats.nc, clinicalStream()), ensureStream(this.nats.nc, auditStream())]).catch(() => undefined);
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+    await this.nats.close();
+    await Promise.all([this.app.destroy(), this.relayDb.destroy()]);
+  }
+}
+
+/** Everything a module service needs to apply pushed batches and publish their events. */
+@Module({})
+export class ModuleHostModule {
+  static forRoot(options: ModuleHostOptions): DynamicModule {
+    const { module, config } = options;
+    const schema = module;
+    return {
+      module: ModuleHostModule,
+      imports: [TerminusModule, LoggerModule.forRoot(loggerParams(module, config.LOG_LEVEL))],
+      controllers: [commandsController(module), HealthController, MetricsController],
+      providers: [
+        { provide: MODULE_CONFIG, useValue: config },
+        { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry(module) },
+        { provide: OutboxMetrics, useFactory: (r: Registry) => new OutboxMetrics(r), inject: [METRICS_REGISTRY] },
+        {
+          provide: APP_DATA_SOURCE,
+          useFactory: () =>
+            createDataSource({
+              url: withCredentials(config.DATABASE_URL, config.DATABASE_APP_USER, config.DATABASE_APP_PASSWORD),
+              applicationName: module,
+              poolSize: config.DB_POOL_SIZE,
+            }).initialize(),
+        },
+        {
+          provide: RELAY_DATA_SOURCE,
+          useFactory: () =>
+            createDataSource({
+              url: withCredentials(config.DATABASE_URL, config.DATABASE_RELAY_USER, config.DATABASE_RELAY_PASSWORD),
+              applicationName: `${module}-relay`,
+              poolSize: 2,
+            }).initialize(),
+        },
+        {
+          provide: NatsLink,
+          useFactory: () => NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `${module}${options.instance ?? ''}-${randomUUID().slice(0, 8)}` }),
+        },
+        {
+          provide: JwtVerifier,
+          useFactory: () =>
+            JwtVerifier.create({
+              jwksUrl: config.AUTH_JWKS_URL,
+              publicKeyFile: config.AUTH_PUBLIC_KEY_FILE,
+              devIssuerDir: config.AUTH_DEV_ISSUER_DIR,
+              issuer: config.AUTH_ISSUER,
+              audience: config.AUTH_AUDIENCE,
+            }),
+        },
+        { provide: TenantTransactions, useFactory: (ds: DataSource) => new TenantTransactions(ds), inject: [APP_DATA_SOURCE] },
+        {
+          provide: MODULE_RULES,
+          useFactory: (transactions: TenantTransactions) => options.rules?.({ transactions }) ?? {},
+          inject: [TenantTransactions],
+        },
+        {
+          provide: BatchApplier,
+          useFactory: (transactions: TenantTransactions, rules: ModuleRules) =>
+            new BatchApplier(
+              module,
+              transactions,
+              new RecordRepository(),
+              new InboxRepository(schema),
+              new OutboxRepository(schema),
+              { now: () => new Date().toISOString(), newEventId: () => uuidv7() },
+              rules,
+            ),
+          inject: [TenantTransactions, MODULE_RULES],
+        },
+        {
+          provide: OutboxRelay,
+          useFactory: (relayDb: DataSource, nats: NatsLink, metrics: OutboxMetrics) =>
+            new OutboxRelay(new TenantTransactions(relayDb), new OutboxRepository(schema), nats, {
+              published: (n) => metrics.published.inc(n),
+              lag: (pending, oldest) => {
+                metrics.pending.set(pending);
+                metrics.lagSeconds.set(oldest);
+              },
+              failed: () => metrics.failures.inc(),
+            }, { batchSize: 500, pollIntervalMs: config.OUTBOX_POLL_MS, retentionSeconds: 7 * 24 * 3600, publishTimeoutMs: 5_000 }),
+          inject: [RELAY_DATA_SOURCE, NatsLink, OutboxMetrics],
+        },
+        {
+          provide: ModuleCommandsService,
+          useFactory: (v: JwtVerifier, a: BatchApplier, r: OutboxRelay, m: OutboxMetrics) => new ModuleCommandsService(v, a, r, m, config.CLINISYNC_FAILPOINT),
+          inject: [JwtVerifier, BatchApplier, OutboxRelay, OutboxMetrics],
+        },
+        {
+          provide: READINESS_PROBES,
+          useFactory: (ds: DataSource, nats: NatsLink): ReadinessProbe[] => [
+            { name: 'database', check: async () => (await ds.query('SELECT 1')).length === 1 },
+            { name: 'nats', check: async () => nats.isConnected },
+          ],
+          inject: [APP_DATA_SOURCE, NatsLink],
+        },
+        ReadinessIndicators,
+        RelayLifecycle,
+      ],
+      exports: [TenantTransactions, NatsLink, JwtVerifier, MODULE_CONFIG, METRICS_REGISTRY, APP_DATA_SOURCE],
+    };
+  }
+}

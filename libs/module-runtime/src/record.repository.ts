@@ -1,0 +1,180 @@
+import { Tx } from '@clinisync/persistence';
+import { EntityDef, FieldDef, FieldType, StoredRecord } from '@clinisync/sync-core';
+
+const SQL_TYPE: Record<FieldType, string> = {
+  string: 'text',
+  text: 'text',
+  enum: 'text',
+  uuid: 'uuid',
+  date: 'date',
+  datetime: 'timestamptz',
+  integer: 'integer',
+  number: 'double precision',
+  boolean: 'boolean',
+};
+
+export function sqlType(f: FieldDef): string {
+  return SQL_TYPE[f.type];
+}
+
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+function selectExpr(f: FieldDef): string {
+  switch (f.type) {
+    case 'date':
+      return `to_char(${f.column}, 'YYYY-MM-DD') AS "${f.name}"`;
+    case 'datetime':
+      return `to_char(${f.column} AT TIME ZONE 'UTC', ${ISO}) AS "${f.name}"`;
+    case 'uuid':
+      return `${f.column}::text AS "${f.name}"`;
+    case 'string':
+    case 'text':
+    case 'enum':
+    case 'integer':
+    case 'number':
+    case 'boolean':
+      return `${f.column} AS "${f.name}"`;
+  }
+}
+
+interface Row {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  fieldVersions: Record<string, number>;
+  [field: string]: unknown;
+}
+
+/**
+ * Registry-driven SQL for a module's entity tables (`<module>.<table>`): every column comes
+ * from the entity registry, so schema, validation and storage cannot drift apart.
+ */
+export class RecordRepository {
+  private readonly selectList = new Map<string, string>();
+
+  private table(def: EntityDef): string {
+    return `${def.module}.${def.table}`;
+  }
+
+  private columns(def: EntityDef): string {
+    let list = this.selectList.get(def.name);
+    if (!list) {
+      list = [
+        'id::text AS id',
+        'version',
+        `to_char(created_at AT TIME ZONE 'UTC', ${ISO}) AS "createdAt"`,
+        `to_char(updated_at AT TIME ZONE 'UTC', ${ISO}) AS "updatedAt"`,
+        `to_char(deleted_at AT TIME ZONE 'UTC', ${ISO}) AS "deletedAt"`,
+        'field_versions AS "fieldVersions"',
+        ...def.fields.map(selectExpr),
+      ].join(', ');
+      this.selectList.set(def.name, list);
+    }
+    return list;
+  }
+
+  private toStored(def: EntityDef, row: Row): StoredRecord {
+    const fields: Record<string, unknown> = {};
+    for (const f of def.fields) fields[f.name] = row[f.name] ?? null;
+    return {
+      id: row.id,
+      version: row.version,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      deletedAt: row.deletedAt,
+      fields,
+      fieldVersions: row.fieldVersions ?? {},
+    };
+  }
+
+  /** Loads and row-locks the records (deleted ones included) so concurrent batches serialise per record. */
+  async loadForUpdate(tx: Tx, def: EntityDef, tenantId: string, ids: string[]): Promise<Map<string, StoredRecord>> {
+    if (ids.length === 0) return new Map();
+    const rows = await tx.query<Row>(
+      `SELECT ${this.columns(def)} FROM ${this.table(def)}
+        WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+      [tenantId, [...new Set(ids)].sort()],
+    );
+    return new Map(rows.map((r) => [r.id, this.toStored(def, r)]));
+  }
+
+  async findOne(tx: Tx, def: EntityDef, tenantId: string, id: string): Promise<StoredRecord | undefined> {
+    const rows = await tx.query<Row>(`SELECT ${this.columns(def)} FROM ${this.table(def)} WHERE tenant_id = $1 AND id = $2::uuid`, [
+      tenantId,
+      id,
+    ]);
+    return rows[0] ? this.toStored(def, rows[0]) : undefined;
+  }
+
+  /** Ids among `ids` that exist and are not deleted. */
+  async liveIds(tx: Tx, def: EntityDef, tenantId: string, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await tx.query<{ id: string }>(
+      `SELECT id::text AS id FROM ${this.table(def)} WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`,
+      [tenantId, [...new Set(ids)]],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private recordset(def: EntityDef): string {
+    return [
+      'id uuid',
+      'version integer',
+      'created_at timestamptz',
+      'updated_at timestamptz',
+      'deleted_at timestamptz',
+      'field_versions jsonb',
+      ...def.fields.map((f) => `${f.column} ${sqlType(f)}`),
+    ].join(', ');
+  }
+
+  private json(def: EntityDef, records: StoredRecord[]): string {
+    return JSON.stringify(
+      records.map((r) => {
+        const row: Record<string, unknown> = {
+          id: r.id,
+          version: r.version,
+          created_at: r.createdAt,
+          updated_at: r.updatedAt,
+          deleted_at: r.deletedAt,
+          field_versions: r.fieldVersions,
+        };
+        for (const f of def.fields) row[f.column] = r.fields[f.name] ?? null;
+        return row;
+      }),
+    );
+  }
+
+  /** Inserts new records; returns how many were inserted (fewer: a concurrent create won). */
+  async insert(tx: Tx, def: EntityDef, tenantId: string, records: StoredRecord[]): Promise<number> {
+    if (records.length === 0) return 0;
+    const cols = ['id', 'version', 'created_at', 'updated_at', 'deleted_at', 'field_versions', ...def.fields.map((f) => f.column)];
+    const r = await tx.execute(
+      `INSERT INTO ${this.table(def)} (tenant_id, ${cols.join(', ')})
+       SELECT $1, ${cols.map((c) => `r.${c}`).join(', ')} FROM jsonb_to_recordset($2::jsonb) AS r(${this.recordset(def)})
+       ON CONFLICT (tenant_id, id) DO NOTHING`,
+      [tenantId, this.json(def, records)],
+    );
+    return r.rowCount;
+  }
+
+  /**
+   * Writes new states of existing records, only where the stored version is still the one
+   * the decision was based on; returns how many rows matched.
+   */
+  async update(tx: Tx, def: EntityDef, tenantId: string, records: { record: StoredRecord; expectedVersion: number }[]): Promise<number> {
+    if (records.length === 0) return 0;
+    const cols = ['version', 'updated_at', 'deleted_at', 'field_versions', ...def.fields.map((f) => f.column)];
+    const expected = JSON.stringify(Object.fromEntries(records.map((r) => [r.record.id, r.expectedVersion])));
+    const r = await tx.execute(
+      `UPDATE ${this.table(def)} AS t SET ${cols.map((c) => `${c} = r.${c}`).join(', ')},
+              change_xid = pg_current_xact_id(), change_seq = nextval('${def.module}.change_seq')
+         FROM jsonb_to_recordset($2::jsonb) AS r(${this.recordset(def)})
+        WHERE t.tenant_id = $1 AND t.id = r.id AND t.version = (($3::jsonb) ->> r.id::text)::integer`,
+      [tenantId, this.json(def, records.map((r) => r.record)), expected],
+    );
+    return r.rowCount;
+  }
+}

@@ -1,0 +1,58 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
+
+/** A per-service Prometheus registry with process metrics. */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Push-path metrics (sync-ingest). */
+export class PushMetrics {
+  readonly pushes: Counter<'outcome'>;
+  readonly mutations: Counter<'status'>;
+  readonly batchLatency: Histogram;
+
+  constructor(registry: Registry) {
+    this.pushes = new Counter({ name: 'clinisync_push_requests_total', help: 'Push requests by outcome', labelNames: ['outcome'], registers: [registry] });
+    this.mutations = new Counter({ name: 'clinisync_mutations_total', help: 'Mutations by result status', labelNames: ['status'], registers: [registry] });
+    this.batchLatency = new Histogram({
+      name: 'clinisync_push_batch_duration_seconds',
+      help: 'Push batch latency',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+}
+
+/** Outbox relay metrics (every module). */
+export class OutboxMetrics {
+  readonly published: Counter;
+  readonly pending: Gauge;
+  readonly lagSeconds: Gauge;
+  readonly failures: Counter;
+  readonly applied: Counter<'status'>;
+
+  constructor(registry: Registry) {
+    this.published = new Counter({ name: 'clinisync_outbox_published_total', help: 'Events published from the outbox', registers: [registry] });
+    this.pending = new Gauge({ name: 'clinisync_outbox_pending', help: 'Events waiting in the outbox', registers: [registry] });
+    this.lagSeconds = new Gauge({ name: 'clinisync_outbox_lag_seconds', help: 'Age of the oldest unpublished event', registers: [registry] });
+    this.failures = new Counter({ name: 'clinisync_outbox_publish_failures_total', help: 'Failed relay rounds', registers: [registry] });
+    this.applied = new Counter({ name: 'clinisync_module_mutations_total', help: 'Mutations applied by this module, by status', labelNames: ['status'], registers: [registry] });
+  }
+}
+
+@Controller('metrics')
+export class MetricsController {
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
+
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

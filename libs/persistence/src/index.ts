@@ -1,0 +1,6 @@
+export * from './tx';
+export * from './tenant-transactions';
+export * from './data-source';
+export * from './provisioning';
+export * from './outbox.repository';
+export * from './inbox.repository';

@@ -1,0 +1,76 @@
+import { Tx } from './tx';
+
+export interface OutboxMessage {
+  tenantId: string;
+  id: string;
+  aggregateId: string;
+  subject: string;
+  /** The serialized CloudEvent, published as is. */
+  payload: string;
+}
+
+export interface PendingOutboxMessage extends OutboxMessage {
+  seq: string;
+  createdAt: Date;
+}
+
+/** A module's transactional outbox (`<schema>.outbox`): events written with the change they describe. */
+export class OutboxRepository {
+  constructor(private readonly schema: string) {}
+
+  async append(tx: Tx, messages: OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const values: unknown[] = [];
+    const rows = messages.map((m, i) => {
+      values.push(m.tenantId, m.id, m.aggregateId, m.subject, m.payload);
+      const b = i * 5;
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5})`;
+    });
+    await tx.query(
+      `INSERT INTO ${this.schema}.outbox (tenant_id, id, aggregate_id, subject, payload) VALUES ${rows.join(', ')}`,
+      values,
+    );
+  }
+
+  /**
+   * Takes the relay lease for this schema for the current transaction; only one relay
+   * publishes at a time, which keeps per-aggregate order across relay instances.
+   */
+  async tryLease(tx: Tx): Promise<boolean> {
+    const [row] = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [
+      `outbox-relay:${this.schema}`,
+    ]);
+    return row.ok;
+  }
+
+  async pending(tx: Tx, limit: number): Promise<PendingOutboxMessage[]> {
+    return tx.query<PendingOutboxMessage>(
+      `SELECT seq::text AS seq, tenant_id AS "tenantId", id, aggregate_id AS "aggregateId", subject, payload,
+              created_at AS "createdAt"
+         FROM ${this.schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async markPublished(tx: Tx, seqs: string[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await tx.query(`UPDATE ${this.schema}.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [seqs]);
+  }
+
+  async lag(tx: Tx): Promise<{ pending: number; oldestSeconds: number }> {
+    const [row] = await tx.query<{ pending: string; oldest: number | null }>(
+      `SELECT count(*)::text AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+         FROM ${this.schema}.outbox WHERE published_at IS NULL`,
+    );
+    return { pending: Number(row.pending), oldestSeconds: row.oldest ?? 0 };
+  }
+
+  /** Drops published events older than the retention; unpublished events are never dropped. */
+  async prunePublished(tx: Tx, olderThanSeconds: number): Promise<number> {
+    const r = await tx.execute(
+      `DELETE FROM ${this.schema}.outbox WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)`,
+      [olderThanSeconds],
+    );
+    return r.rowCount;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './registry';
+export * from './validation';
+export * from './canonical';
+export * from './records';
+export * from './decide';
+export * from './ordering';

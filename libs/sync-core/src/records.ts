@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { SyncRecord } from '@clinisync/contracts';
+import { EntityDef } from './registry';
+
+/**
+ * A record as a module stores it: entity fields (camelCase, incl. facilityId) plus the
+ * version at which each field last changed, which makes three-way merge possible without
+ * keeping every historical version.
+ */
+export interface StoredRecord {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  fields: Record<string, unknown>;
+  fieldVersions: Record<string, number>;
+}
+
+/** The wire shape (PROTOCOL.md): system fields first, then every registry field (null when unset). */
+export function toSyncRecord(def: EntityDef, record: StoredRecord): SyncRecord {
+  const out: SyncRecord = {
+    id: record.id,
+    version: record.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    deletedAt: record.deletedAt,
+  };
+  for (const f of def.fields) out[f.name] = record.fields[f.name] ?? null;
+  return out;
+}
+
+/** Fields whose last change is newer than `baseVersion`. */
+export function fieldsChangedSince(record: StoredRecord, baseVersion: number): string[] {
+  return Object.entries(record.fieldVersions)
+    .filter(([, v]) => v > baseVersion)
+    .map(([k]) => k)
+    .sort();
+}
+
+const NAMESPACE_HEX = '6f0c3b8e9a1d4c2b8e7f5a4d3c2b1a09';
+
+/**
+ * The conflict id of a mutation is derived from its key (UUID v5-style over sha1), so a module
+ * that answers a redelivered command from its inbox and sync-ingest agree on it.
+ */
+export function conflictIdFor(tenantId: string, clientMutationId: string): string {
+  const h = createHash('sha1').update(Buffer.from(NAMESPACE_HEX, 'hex')).update(`${tenantId}:${clientMutationId}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Normalises datetime fields to ISO 8601 UTC with milliseconds, as stored and returned. */
+export function normaliseData(def: EntityDef, data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...data };
+  for (const f of def.fields) {
+    const v = out[f.name];
+    if (f.type === 'datetime' && typeof v === 'string' && !Number.isNaN(Date.parse(v))) {
+      out[f.name] = new Date(v).toISOString();
+    }
+  }
+  return out;
+}

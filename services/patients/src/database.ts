@@ -1,0 +1,10 @@
+import { DatabasePlan, appGrants, relayGrants } from '@clinisync/persistence';
+import { CreatePatientsSchema1763769600000 } from './migrations/1763769600000-create-patients-schema';
+
+/** The patients schema, its migrations and the access of the non-owner roles. */
+export const patientsDatabasePlan: DatabasePlan = {
+  service: 'patients',
+  schema: 'patients',
+  migrations: [CreatePatientsSchema1763769600000],
+  access: (roles) => [...appGrants('patients', roles), ...relayGrants('patients', roles)],
+};

@@ -1,0 +1,116 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { Registry } from 'prom-client';
+import { JwtAuthGuard, JwtVerifier } from '@clinisync/auth';
+import { TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
+import { parseServers } from '@clinisync/messaging';
+import {
+  HealthController,
+  METRICS_REGISTRY,
+  MetricsController,
+  PushMetrics,
+  READINESS_PROBES,
+  ReadinessIndicators,
+  ReadinessProbe,
+  createMetricsRegistry,
+  loggerParams,
+} from '@clinisync/observability';
+import { SyncIngestConfig } from './config';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { ModuleGateway } from './modules-gateway/module-gateway';
+import { PushController } from './push/push.controller';
+import { PushService } from './push/push.service';
+import { SyncMutationsRepository } from './push/sync-mutations.repository';
+
+export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
+const DATA_SOURCE = Symbol('DATA_SOURCE');
+
+@Injectable()
+class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly gateway: ModuleGateway,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.gateway.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.gateway.close();
+    await this.ds.destroy();
+  }
+}
+
+@Module({})
+export class SyncIngestAppModule {
+  static forRoot(config: SyncIngestConfig): DynamicModule {
+    return {
+      module: SyncIngestAppModule,
+      imports: [TerminusModule, LoggerModule.forRoot(loggerParams('sync-ingest', config.LOG_LEVEL))],
+      controllers: [PushController, HealthController, MetricsController],
+      providers: [
+        { provide: INGEST_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry('sync-ingest') },
+        { provide: PushMetrics, useFactory: (r: Registry) => new PushMetrics(r), inject: [METRICS_REGISTRY] },
+        {
+          provide: DATA_SOURCE,
+          useFactory: () =>
+            createDataSource({
+              url: withCredentials(config.DATABASE_URL, config.DATABASE_APP_USER, config.DATABASE_APP_PASSWORD),
+              applicationName: 'sync-ingest',
+              poolSize: config.DB_POOL_SIZE,
+            }).initialize(),
+        },
+        { provide: TenantTransactions, useFactory: (ds: DataSource) => new TenantTransactions(ds), inject: [DATA_SOURCE] },
+        {
+          provide: JwtVerifier,
+          useFactory: () =>
+            JwtVerifier.create({
+              jwksUrl: config.AUTH_JWKS_URL,
+              publicKeyFile: config.AUTH_PUBLIC_KEY_FILE,
+              devIssuerDir: config.AUTH_DEV_ISSUER_DIR,
+              issuer: config.AUTH_ISSUER,
+              audience: config.AUTH_AUDIENCE,
+            }),
+        },
+        JwtAuthGuard,
+        {
+          provide: ModuleGateway,
+          useFactory: () =>
+            new ModuleGateway(
+              ClientProxyFactory.create({
+                transport: Transport.NATS,
+                options: { servers: parseServers(config.NATS_URL), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true },
+              }),
+              {
+                timeoutMs: config.MODULE_RPC_TIMEOUT_MS,
+                httpUrls: { patients: config.MODULE_PATIENTS_URL, pharmacy: config.MODULE_PHARMACY_URL, inventory: config.MODULE_INVENTORY_URL },
+              },
+            ),
+        },
+        SyncMutationsRepository,
+        {
+          provide: PushService,
+          useFactory: (t: TenantTransactions, q: SyncMutationsRepository, g: ModuleGateway, m: PushMetrics) => new PushService(t, q, g, m),
+          inject: [TenantTransactions, SyncMutationsRepository, ModuleGateway, PushMetrics],
+        },
+        {
+          provide: READINESS_PROBES,
+          useFactory: (ds: DataSource, g: ModuleGateway): ReadinessProbe[] => [
+            { name: 'database', check: async () => (await ds.query('SELECT 1')).length === 1 },
+            { name: 'nats', check: async () => g.natsUp },
+          ],
+          inject: [DATA_SOURCE, ModuleGateway],
+        },
+        ReadinessIndicators,
+        Lifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,194 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import {
+  ApiErrorCode,
+  ApiErrorDetail,
+  ApplyBatchCommand,
+  ModuleName,
+  MutationCommand,
+  MutationRejectCode,
+  MutationResult,
+  PushRequestDto,
+  PushResponse,
+  RETRYABLE_REJECT_CODES,
+  toErrorDetails,
+} from '@clinisync/contracts';
+import { Principal, defineAbilityFor } from '@clinisync/auth';
+import { TenantTransactions } from '@clinisync/persistence';
+import { PushMetrics } from '@clinisync/observability';
+import { DependencyTracker, getEntity, moduleOrder, mutationPayloadHash, validateMutationData } from '@clinisync/sync-core';
+import { SyncIngestError } from './push.errors';
+import { MutationOutcome, QueueStatus, StoredMutation, SyncMutationsRepository } from './sync-mutations.repository';
+import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
+
+export interface PushContext {
+  principal: Principal;
+  token: string;
+  correlationId: string;
+  deviceIdHeader?: string;
+}
+
+const FINAL: ReadonlySet<QueueStatus> = new Set(['applied', 'merged', 'conflict', 'rejected']);
+
+/**
+ * The push use case (PROTOCOL.md "Push"): validate the whole request, claim every
+ * `(tenantId, clientMutationId)`, replay what was already decided, authorize by role, send one
+ * ordered batch per module, record each first result, answer in request order.
+ */
+export class PushService {
+  constructor(
+    private readonly transactions: TenantTransactions,
+    private readonly queue: SyncMutationsRepository,
+    private readonly modules: ModuleGateway,
+    private readonly metrics: PushMetrics,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async push(ctx: PushContext, body: unknown): Promise<PushResponse> {
+    const stop = this.metrics.batchLatency.startTimer();
+    try {
+      const request = this.validate(ctx.principal, body);
+      const response = await this.process(ctx, request);
+      this.metrics.pushes.inc({ outcome: 'ok' });
+      for (const r of response.results) this.metrics.mutations.inc({ status: r.replayed ? `${r.status}_replayed` : r.status });
+      return response;
+    } catch (e) {
+      this.metrics.pushes.inc({ outcome: e instanceof SyncIngestError ? e.code : 'error' });
+      throw e;
+    } finally {
+      stop();
+    }
+  }
+
+  /** Whole-request validation: nothing is stored unless every mutation is well-formed. */
+  validate(principal: Principal, body: unknown): { deviceId?: string; commands: MutationCommand[] } {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'body must be a JSON object', [{ path: '', message: 'expected an object with "mutations"' }]);
+    }
+    const raw = body as Record<string, unknown>;
+    if (raw.tenantId !== undefined && raw.tenantId !== principal.tenantId) {
+      throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, 'the body names a tenant other than the token');
+    }
+    const dto = plainToInstance(PushRequestDto, raw);
+    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+    const details: ApiErrorDetail[] = toErrorDetails(errors);
+    if (details.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', details);
+
+    const seen = new Map<string, number>();
+    dto.mutations.forEach((m, i) => {
+      const data = m.data as Record<string, unknown> | undefined;
+      if (data && data.tenantId !== undefined && data.tenantId !== principal.tenantId) {
+        throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, `mutations[${i}].data names a tenant other than the token`);
+      }
+      for (const d of validateMutationData(m)) details.push({ path: `mutations[${i}]${d.path ? `.${d.path}` : ''}`.replace('.[', '['), message: d.message });
+      const first = seen.get(m.clientMutationId);
+      if (first !== undefined) details.push({ path: `mutations[${i}].clientMutationId`, message: `duplicates mutations[${first}].clientMutationId` });
+      seen.set(m.clientMutationId, i);
+    });
+    if (details.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', details);
+
+    const commands = dto.mutations.map((m): MutationCommand => {
+      const data = { ...(m.data ?? {}) };
+      delete data.tenantId;
+      const changedFields = m.op === 'delete' ? [] : (m.changedFields ?? Object.keys(data)).filter((f) => f !== 'tenantId');
+      return {
+        clientMutationId: m.clientMutationId.toLowerCase(),
+        entity: m.entity,
+        op: m.op,
+        id: m.id.toLowerCase(),
+        baseVersion: m.baseVersion,
+        data,
+        changedFields,
+        occurredAt: m.occurredAt,
+        payloadHash: mutationPayloadHash({ ...m, data: m.data, changedFields: m.changedFields }),
+      };
+    });
+    return { deviceId: dto.deviceId, commands };
+  }
+
+  private async process(ctx: PushContext, request: { deviceId?: string; commands: MutationCommand[] }): Promise<PushResponse> {
+    const { principal } = ctx;
+    const tenantId = principal.tenantId;
+    const deviceId = request.deviceId ?? ctx.deviceIdHeader;
+    const cmds = request.commands;
+
+    return this.transactions.run(tenantId, async (tx) => {
+      const fresh = await this.queue.claim(tx, tenantId, { deviceId, actorId: principal.sub, correlationId: ctx.correlationId }, cmds.map((c) => ({
+        clientMutationId: c.clientMutationId,
+        entity: c.entity,
+        op: c.op,
+        recordId: c.id,
+        baseVersion: c.baseVersion,
+        payload: { entity: c.entity, op: c.op, id: c.id, baseVersion: c.baseVersion, data: c.data, changedFields: c.changedFields, occurredAt: c.occurredAt },
+        payloadHash: c.payloadHash,
+      })));
+      const existing = await this.queue.lock(tx, tenantId, cmds.filter((c) => !fresh.has(c.clientMutationId)).map((c) => c.clientMutationId));
+
+      const results: MutationResult[] = new Array(cmds.length);
+      const toProcess: number[] = [];
+      cmds.forEach((c, i) => {
+        const prior: StoredMutation | undefined = existing.get(c.clientMutationId);
+        if (!prior) return toProcess.push(i);
+        if (prior.payloadHash !== c.payloadHash) {
+          results[i] = rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
+        } else if (FINAL.has(prior.status) && prior.result) {
+          results[i] = { ...(JSON.parse(prior.result) as MutationResult), replayed: true };
+        } else {
+          toProcess.push(i);
+        }
+      });
+
+      // Role check per entity and operation; facility, licence and record checks happen in the module.
+      const ability = defineAbilityFor(principal);
+      const tracker = new DependencyTracker();
+      const byModule = new Map<ModuleName, number[]>();
+      for (const i of toProcess) {
+        const c = cmds[i];
+        const def = getEntity(c.entity);
+        if (!ability.can(c.op, def.name)) {
+          results[i] = rejected(c, MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`);
+          tracker.markFailed(c.id);
+          continue;
+        }
+        byModule.set(def.module, [...(byModule.get(def.module) ?? []), i]);
+      }
+
+      for (const module of moduleOrder()) {
+        const indices = (byModule.get(module) ?? []).filter((i) => {
+          const blocker = tracker.blockedBy(cmds[i]);
+          if (!blocker) return true;
+          results[i] = rejected(cmds[i], MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`);
+          tracker.markFailed(cmds[i].id);
+          return false;
+        });
+        if (indices.length === 0) continue;
+        const command: ApplyBatchCommand = { tenantId, correlationId: ctx.correlationId, token: ctx.token, deviceId, commands: indices.map((i) => cmds[i]) };
+        try {
+          const reply = await this.modules.applyBatch(module, command);
+          indices.forEach((i, k) => {
+            results[i] = reply.results[k];
+            if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(cmds[i].id);
+          });
+        } catch (e) {
+          if (!(e instanceof ModuleUnavailableError)) throw e;
+          for (const i of indices) {
+            results[i] = rejected(cmds[i], MutationRejectCode.UNAVAILABLE, `${module} is unavailable; retry later`);
+            tracker.markFailed(cmds[i].id);
+          }
+        }
+      }
+
+      const outcomes: MutationOutcome[] = toProcess.map((i) => {
+        const r = results[i];
+        const status: QueueStatus = r.status === 'rejected' && r.retryable ? 'failed' : r.status;
+        return { clientMutationId: cmds[i].clientMutationId, status, result: JSON.stringify(r) };
+      });
+      await this.queue.complete(tx, tenantId, outcomes, new Set(existing.keys()));
+      return { results, serverTime: this.clock().toISOString() };
+    });
+  }
+}
+
+function rejected(c: MutationCommand, code: MutationRejectCode, message: string): MutationResult {
+  return { clientMutationId: c.clientMutationId, status: 'rejected', id: c.id, code, message, retryable: RETRYABLE_REJECT_CODES.has(code) };
+}

@@ -1,0 +1,97 @@
+import { Tx } from '@clinisync/persistence';
+
+export type QueueStatus = 'pending' | 'applied' | 'merged' | 'conflict' | 'rejected' | 'failed';
+
+export interface ReceivedMutation {
+  clientMutationId: string;
+  entity: string;
+  op: string;
+  recordId: string;
+  baseVersion?: number;
+  payload: unknown;
+  payloadHash: string;
+}
+
+export interface StoredMutation {
+  clientMutationId: string;
+  payloadHash: string;
+  status: QueueStatus;
+  /** The first final result, serialized exactly as first sent. */
+  result: string | null;
+  retryCount: number;
+}
+
+export interface MutationOutcome {
+  clientMutationId: string;
+  status: QueueStatus;
+  result: string;
+}
+
+/** The server-side sync queue (`sync_ingest.sync_mutations`). */
+export class SyncMutationsRepository {
+  /**
+   * Records received mutations, in key order so concurrent batches cannot deadlock; a key seen
+   * before is left untouched. Returns the keys that are new.
+   */
+  async claim(
+    tx: Tx,
+    tenantId: string,
+    ctx: { deviceId?: string; actorId: string; correlationId: string },
+    rows: ReceivedMutation[],
+  ): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const json = JSON.stringify(
+      rows.map((r) => ({
+        client_mutation_id: r.clientMutationId,
+        entity: r.entity,
+        op: r.op,
+        record_id: r.recordId,
+        base_version: r.baseVersion ?? null,
+        payload: r.payload,
+        payload_hash: r.payloadHash,
+      })),
+    );
+    const inserted = await tx.query<{ id: string }>(
+      `INSERT INTO sync_ingest.sync_mutations
+         (tenant_id, client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, device_id, actor_id, correlation_id)
+       SELECT $1, r.client_mutation_id, r.entity, r.op, r.record_id, r.base_version, r.payload, r.payload_hash, 'pending', $3, $4, $5
+         FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, entity text, op text, record_id uuid, base_version integer, payload jsonb, payload_hash text)
+        ORDER BY r.client_mutation_id
+       ON CONFLICT (tenant_id, client_mutation_id) DO NOTHING
+       RETURNING client_mutation_id::text AS id`,
+      [tenantId, json, ctx.deviceId ?? null, ctx.actorId, ctx.correlationId],
+    );
+    return new Set(inserted.map((r) => r.id));
+  }
+
+  /** Locks and reads existing keys (waits for a concurrent request holding them to finish). */
+  async lock(tx: Tx, tenantId: string, clientMutationIds: string[]): Promise<Map<string, StoredMutation>> {
+    if (clientMutationIds.length === 0) return new Map();
+    const rows = await tx.query<StoredMutation>(
+      `SELECT client_mutation_id::text AS "clientMutationId", payload_hash AS "payloadHash", status, result::text AS result,
+              retry_count AS "retryCount"
+         FROM sync_ingest.sync_mutations
+        WHERE tenant_id = $1 AND client_mutation_id = ANY($2::uuid[])
+        ORDER BY client_mutation_id FOR UPDATE`,
+      [tenantId, [...clientMutationIds].sort()],
+    );
+    return new Map(rows.map((r) => [r.clientMutationId, r]));
+  }
+
+  /** Stores outcomes; a retried key's retry count goes up. */
+  async complete(tx: Tx, tenantId: string, outcomes: MutationOutcome[], retried: Set<string>): Promise<void> {
+    if (outcomes.length === 0) return;
+    const json = JSON.stringify(
+      outcomes.map((o) => ({ client_mutation_id: o.clientMutationId, status: o.status, result: o.result, retried: retried.has(o.clientMutationId) })),
+    );
+    await tx.query(
+      `UPDATE sync_ingest.sync_mutations AS m
+          SET status = r.status, result = r.result::json, updated_at = now(),
+              completed_at = CASE WHEN r.status IN ('pending', 'failed') THEN NULL ELSE now() END,
+              retry_count = m.retry_count + CASE WHEN r.retried THEN 1 ELSE 0 END
+         FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, status text, result text, retried boolean)
+        WHERE m.tenant_id = $1 AND m.client_mutation_id = r.client_mutation_id`,
+      [tenantId, json],
+    );
+  }
+}
