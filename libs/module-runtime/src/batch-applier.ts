@@ -236,6 +236,8 @@ export class BatchApplier {
     const data = normaliseData(def, c.data);
     const intent = { op: c.op, id: c.id, baseVersion: c.baseVersion, data, changedFields: changedFieldsOf({ ...c, data }, def) };
 
+    // A missing record (or another tenant's: RLS hides it) answers NOT_FOUND before any authorization.
+    if (c.op !== 'create' && !current) return done(decideMutation(def, intent, current, now), def, current);
     // Authorization on the record as it is (update/delete) and as it would be (create/update).
     const extra = this.rules.subjectAttributes ? await this.rules.subjectAttributes(tx, tenantId, def, { ...current?.fields, ...data }) : {};
     if (current && !ability.can(c.op, entitySubject(def.name, { ...current.fields, ...extra }))) {

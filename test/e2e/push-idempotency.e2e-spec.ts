@@ -1,0 +1,60 @@
+import { Platform, startPlatform } from '../support/platform';
+import { aPatientCreate, aPatientUpdate, push } from '../support/builders';
+
+describe('push idempotency (PROTOCOL.md Push: idempotency)', () => {
+  let p: Platform;
+  beforeAll(async () => {
+    p = await startPlatform();
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  const rowCount = async (id: string) => {
+    const ds = await p.db.ownerDataSource();
+    const rows = await ds.query('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [id]);
+    await ds.destroy();
+    return rows[0].n as number;
+  };
+
+  it('replays a retried push byte for byte with replayed: true and changes nothing', async () => {
+    const token = await p.token();
+    const create = aPatientCreate();
+    const update = aPatientUpdate(create.id, 1, { phone: '+254700000001' });
+    const first = await push(p.baseUrl, token, { mutations: [create, update] });
+    expect(first.status).toBe(200);
+    const second = await push(p.baseUrl, token, { mutations: [create, update] });
+    expect(second.status).toBe(200);
+    const firstItems = first.json.results ?? [];
+    const secondItems = second.json.results ?? [];
+    expect(secondItems).toHaveLength(2);
+    secondItems.forEach((item, i) => {
+      expect(item.replayed).toBe(true);
+      const { replayed: _r, ...rest } = item;
+      expect(JSON.stringify(rest)).toBe(JSON.stringify(firstItems[i]));
+    });
+    expect(await rowCount(create.id)).toBe(1);
+  });
+
+  it('applies 50 concurrent identical pushes exactly once', async () => {
+    const token = await p.token();
+    const create = aPatientCreate();
+    const responses = await Promise.all(Array.from({ length: 50 }, () => push(p.baseUrl, token, { mutations: [create] })));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    const statuses = responses.map((r) => r.json.results?.[0]);
+    expect(statuses.every((s) => s?.status === 'applied' && s.version === 1)).toBe(true);
+    expect(statuses.filter((s) => !s?.replayed)).toHaveLength(1);
+    expect(await rowCount(create.id)).toBe(1);
+  });
+
+  it('rejects a reused key with another payload as IDEMPOTENCY_KEY_REUSED and keeps the first result', async () => {
+    const token = await p.token();
+    const create = aPatientCreate();
+    await push(p.baseUrl, token, { mutations: [create] });
+    const reused = { ...create, data: { ...create.data, givenName: 'Someone Else' } };
+    const r = await push(p.baseUrl, token, { mutations: [reused] });
+    expect(r.json.results?.[0]).toMatchObject({ status: 'rejected', code: 'IDEMPOTENCY_KEY_REUSED', retryable: false });
+    const replay = await push(p.baseUrl, token, { mutations: [create] });
+    expect(replay.json.results?.[0]).toMatchObject({ status: 'applied', version: 1, replayed: true });
+  });
+});
