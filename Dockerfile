@@ -36,15 +36,14 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
-    TS_NODE_BASEURL=./dist \
+    CLINISYNC_HOME=/app \
     npm_config_cache=/tmp/.npm \
     npm_config_update_notifier=false
 WORKDIR /app
 # Code and dependencies stay owned by root: the service user can read but not modify them.
 COPY --from=prod-deps /app/ ./
 COPY --from=build /app/dist ./dist
-# tsconfig-paths resolves the @clinisync/* aliases from these at start-up.
-COPY tsconfig.json tsconfig.base.json ./
+COPY deploy/docker/register-dist-paths.js ./register-dist-paths.js
 COPY deploy/docker/clinisync.sh /usr/local/bin/clinisync
 RUN chmod 0755 /usr/local/bin/clinisync
 USER node

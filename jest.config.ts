@@ -11,15 +11,16 @@ const common = { rootDir: __dirname, moduleNameMapper, transform, testEnvironmen
 
 const config: Config = {
   reporters: ['default'],
+  // Per-project testTimeout is ignored by Jest; integration and e2e suites need the headroom.
+  testTimeout: 120_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools,gateway,deploy}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/{libs,services,tools}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 60_000,
     },
     {
       ...common,
@@ -27,7 +28,6 @@ const config: Config = {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120_000,
     },
   ],
 };

@@ -119,7 +119,8 @@ export function kongRoutes(doc: unknown): KongRoute[] {
     if (raw['consumer'] !== undefined && raw['consumer'] !== null) return; // consumer-scoped only
     const route = refName(raw['route']);
     const service = refName(raw['service']);
-    if (route !== undefined) byRoute.set(route, [...(byRoute.get(route) ?? []), { ...plugin, scope: 'route' }]);
+    if (route !== undefined)
+      byRoute.set(route, [...(byRoute.get(route) ?? []), { ...plugin, scope: 'route' }]);
     else if (service !== undefined)
       byService.set(service, [...(byService.get(service) ?? []), { ...plugin, scope: 'service' }]);
     else globalPlugins.push(plugin);
@@ -138,7 +139,9 @@ export function kongRoutes(doc: unknown): KongRoute[] {
       const where = `services[${si}].routes[${ri}]`;
       if (!isRecord(route)) throw new Error(`kong config: ${where} must be an object`);
       const name = asString(route['name'], `${where}.name`);
-      const paths = asArray(route['paths'], `${where}.paths`).map((p, pi) => asString(p, `${where}.paths[${pi}]`));
+      const paths = asArray(route['paths'], `${where}.paths`).map((p, pi) =>
+        asString(p, `${where}.paths[${pi}]`),
+      );
       if (paths.length === 0) throw new Error(`kong config: ${where}.paths must not be empty`);
       const methods = asArray(route['methods'], `${where}.methods`).map((m, mi) =>
         asString(m, `${where}.methods[${mi}]`).toUpperCase(),
@@ -162,7 +165,11 @@ export function kongRoutes(doc: unknown): KongRoute[] {
 }
 
 /** The route Kong would pick for `method path`, or undefined when Kong would answer 404. */
-export function findKongRoute(routes: readonly KongRoute[], method: string, path: string): KongRoute | undefined {
+export function findKongRoute(
+  routes: readonly KongRoute[],
+  method: string,
+  path: string,
+): KongRoute | undefined {
   const m = method.toUpperCase();
   const bare = path.split(/[?#]/, 1)[0] ?? '';
   return routes.find((r) => (r.methods.length === 0 || r.methods.includes(m)) && r.pathRegex.test(bare));

@@ -12,20 +12,22 @@ usage() {
 [ "$#" -ge 1 ] || usage
 cmd="$1"
 shift
+# Where the Dockerfile puts the app (dist/, node_modules/, register-dist-paths.js).
+app_home="${CLINISYNC_HOME:-/app}"
 
 case "$cmd" in
   sync-ingest | audit | patients | pharmacy | inventory)
-    # tsconfig-paths maps @clinisync/* to the compiled libs under dist/ (TS_NODE_BASEURL).
-    export TS_NODE_BASEURL="${TS_NODE_BASEURL:-./dist}"
-    exec node -r tsconfig-paths/register "dist/services/$cmd/src/main.js" "$@"
+    # tools/runtime/run-service maps the @clinisync/* aliases to the compiled libs under dist/.
+    exec node "$app_home/dist/tools/runtime/run-service.js" "$cmd" "$@"
     ;;
   migrate)
-    export TS_NODE_BASEURL="${TS_NODE_BASEURL:-./dist}"
-    exec npm run --silent migrate -- "$@"
+    # = `npm run migrate`, compiled: the image has no ts-node (a dev dependency).
+    exec node -r "$app_home/register-dist-paths.js" "$app_home/dist/tools/migrate/migrate.js" "$@"
     ;;
   healthcheck)
     # Used by docker-compose healthchecks (the slim image has no curl). Kubernetes uses httpGet probes.
     probe="${1:-ready}"
+    # shellcheck disable=SC2016 # the single-quoted text is JavaScript, not shell
     exec node -e '
       const url = `http://127.0.0.1:${process.env.PORT}/health/${process.argv[1]}`;
       fetch(url, { signal: AbortSignal.timeout(2500) })

@@ -4,12 +4,13 @@
  * overlays carry. Pure file checks, plus `kubectl kustomize` of both overlays when kubectl exists.
  */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import Ajv from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 import { kongRoutes } from '../../gateway/kong-routes';
-import { derivedFiles } from '../tools/kong-config';
+import { DEV_ISSUER, derivedFiles, withDevIssuerKey } from '../tools/kong-config';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const deployDir = join(repoRoot, 'deploy');
@@ -47,7 +48,9 @@ function parseYamlDocs(text: string, where: string): unknown[] {
 }
 
 const yamlFiles = walk(deployDir).filter((f) => /\.ya?ml$/.test(f));
-const docsByFile = new Map(yamlFiles.map((f) => [f, parseYamlDocs(readFileSync(f, 'utf8'), relative(repoRoot, f))]));
+const docsByFile = new Map(
+  yamlFiles.map((f) => [f, parseYamlDocs(readFileSync(f, 'utf8'), relative(repoRoot, f))]),
+);
 const isKustomization = (f: string): boolean => /(^|\/)kustomization\.ya?ml$/.test(f);
 /** Kubernetes objects committed under deploy/ (kustomizations and generator inputs excluded). */
 const committedObjects: K8sObject[] = [...docsByFile]
@@ -86,7 +89,8 @@ function resourceViolations(objects: K8sObject[]): string[] {
     for (const c of containers(o)) {
       for (const field of ['requests', 'limits']) {
         for (const r of ['cpu', 'memory']) {
-          if (at(c, 'resources', field, r) === undefined) out.push(`${idOf(o)}/${str(c['name'])}: no resources.${field}.${r}`);
+          if (at(c, 'resources', field, r) === undefined)
+            out.push(`${idOf(o)}/${str(c['name'])}: no resources.${field}.${r}`);
         }
       }
     }
@@ -111,14 +115,18 @@ function probeViolations(objects: K8sObject[]): string[] {
           : undefined;
       if (expected === undefined) continue;
       const actual = [probePath(c, 'livenessProbe'), probePath(c, 'readinessProbe')];
-      if (actual.join() !== expected.join()) out.push(`${id}: probes ${actual.join(', ')}, expected ${expected.join(', ')}`);
+      if (actual.join() !== expected.join())
+        out.push(`${id}: probes ${actual.join(', ')}, expected ${expected.join(', ')}`);
       if (isAppImage(image)) {
         const port = arr(c['ports']).map(obj)[0];
-        const envPort = arr(c['env']).map(obj).find((e) => e['name'] === 'PORT')?.['value'];
+        const envPort = arr(c['env'])
+          .map(obj)
+          .find((e) => e['name'] === 'PORT')?.['value'];
         if (String(port?.['containerPort']) !== str(envPort)) out.push(`${id}: containerPort != PORT env`);
         for (const p of ['livenessProbe', 'readinessProbe']) {
           const probePort = at(c, p, 'httpGet', 'port');
-          if (probePort !== port?.['name'] && probePort !== port?.['containerPort']) out.push(`${id}: ${p} not on the http port`);
+          if (probePort !== port?.['name'] && probePort !== port?.['containerPort'])
+            out.push(`${id}: ${p} not on the http port`);
         }
       }
     }
@@ -130,29 +138,44 @@ function pdbViolations(objects: K8sObject[]): string[] {
   const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget');
   return objects
     .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
-    .filter((o) => !pdbs.some((p) => p.metadata['namespace'] === o.metadata['namespace'] && selects(at(p, 'spec', 'selector'), podLabels(o))))
+    .filter(
+      (o) =>
+        !pdbs.some(
+          (p) =>
+            p.metadata['namespace'] === o.metadata['namespace'] &&
+            selects(at(p, 'spec', 'selector'), podLabels(o)),
+        ),
+    )
     .map((o) => `${idOf(o)}: no PodDisruptionBudget selects its pods`);
 }
 
 function hpaViolations(objects: K8sObject[]): string[] {
   const out: string[] = [];
   const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
-  const targets = hpas.map((h) => `${str(at(h, 'spec', 'scaleTargetRef', 'kind'))}/${str(at(h, 'spec', 'scaleTargetRef', 'name'))}`);
-  if (targets.join() !== 'Deployment/sync-ingest') out.push(`HPAs target [${targets.join(', ')}], expected [Deployment/sync-ingest]`);
+  const targets = hpas.map(
+    (h) => `${str(at(h, 'spec', 'scaleTargetRef', 'kind'))}/${str(at(h, 'spec', 'scaleTargetRef', 'name'))}`,
+  );
+  if (targets.join() !== 'Deployment/sync-ingest')
+    out.push(`HPAs target [${targets.join(', ')}], expected [Deployment/sync-ingest]`);
   const hpa = hpas[0];
-  if (hpa !== undefined && !(Number(at(hpa, 'spec', 'minReplicas')) <= Number(at(hpa, 'spec', 'maxReplicas')))) {
+  if (
+    hpa !== undefined &&
+    !(Number(at(hpa, 'spec', 'minReplicas')) <= Number(at(hpa, 'spec', 'maxReplicas')))
+  ) {
     out.push('HPA sync-ingest: minReplicas > maxReplicas');
   }
   const target = objects.find((o) => o.kind === 'Deployment' && nameOf(o) === 'sync-ingest');
   if (target === undefined) out.push('Deployment sync-ingest missing');
-  else if (at(target, 'spec', 'replicas') !== undefined) out.push('Deployment sync-ingest sets replicas (the HPA owns them)');
+  else if (at(target, 'spec', 'replicas') !== undefined)
+    out.push('Deployment sync-ingest sets replicas (the HPA owns them)');
   return out;
 }
 
 function secretViolations(objects: K8sObject[]): string[] {
   const out: string[] = [];
   for (const s of objects.filter((o) => o.kind === 'Secret')) {
-    if (at(s, 'data') !== undefined || at(s, 'stringData') !== undefined) out.push(`${idOf(s)}: Secret with literal data`);
+    if (at(s, 'data') !== undefined || at(s, 'stringData') !== undefined)
+      out.push(`${idOf(s)}: Secret with literal data`);
   }
   for (const o of objects.filter((x) => workloadKinds.has(x.kind))) {
     for (const c of containers(o)) {
@@ -161,11 +184,14 @@ function secretViolations(objects: K8sObject[]): string[] {
         if (ref === undefined) continue;
         const key = str(at(ref, 'key'));
         if (str(at(ref, 'name')) !== SECRET_NAME || !SECRET_KEYS.includes(key)) {
-          out.push(`${idOf(o)}: env ${str(e['name'])} refers to an undocumented secret ${str(at(ref, 'name'))}/${key}`);
+          out.push(
+            `${idOf(o)}: env ${str(e['name'])} refers to an undocumented secret ${str(at(ref, 'name'))}/${key}`,
+          );
         }
       }
       for (const ef of arr(c['envFrom']).map(obj)) {
-        if (ef['secretRef'] !== undefined) out.push(`${idOf(o)}: envFrom secretRef (reference keys one by one)`);
+        if (ef['secretRef'] !== undefined)
+          out.push(`${idOf(o)}: envFrom secretRef (reference keys one by one)`);
       }
     }
   }
@@ -204,10 +230,12 @@ function natsConfigViolations(conf: string, routes: readonly string[], where: st
   const out: string[] = [];
   const jetstream = /jetstream\s*\{([^}]*)\}/.exec(text)?.[1];
   if (jetstream === undefined) return [`${where}: no jetstream block`];
-  if (!/^\s*sync_interval\s*[:=]\s*always\s*$/m.test(jetstream)) out.push(`${where}: jetstream.sync_interval is not always`);
+  if (!/^\s*sync_interval\s*[:=]\s*always\s*$/m.test(jetstream))
+    out.push(`${where}: jetstream.sync_interval is not always`);
   if (!/^\s*store_dir\s*[:=]\s*\S+/m.test(jetstream)) out.push(`${where}: jetstream.store_dir missing`);
   const cluster = /cluster\s*\{([\s\S]*?)\n\}/.exec(text)?.[1] ?? '';
-  for (const route of routes) if (!cluster.includes(route)) out.push(`${where}: cluster route ${route} missing`);
+  for (const route of routes)
+    if (!cluster.includes(route)) out.push(`${where}: cluster route ${route} missing`);
   return out;
 }
 
@@ -238,15 +266,20 @@ describe('deploy/ YAML', () => {
 
   it('runs every service from the one image, selected by its name', () => {
     for (const o of committedObjects.filter((x) => x.kind === 'Deployment')) {
-      for (const c of containers(o).filter((x) => isAppImage(str(x['image'])))) expect(c['args']).toEqual([nameOf(o)]);
+      for (const c of containers(o).filter((x) => isAppImage(str(x['image']))))
+        expect(c['args']).toEqual([nameOf(o)]);
     }
   });
 
   it('matches the Kong service URLs (service name and port) of gateway/kong.yml', () => {
     const services = committedObjects.filter((o) => o.kind === 'Service');
-    for (const route of kongRoutes(parse(readRepo('gateway/kong.yml')))) {
-      const doc = obj(parse(readRepo('gateway/kong.yml')));
-      const url = str(arr(doc['services']).map(obj).find((s) => s['name'] === route.service)?.['url']);
+    const doc = obj(parse(readRepo('gateway/kong.yml')));
+    for (const route of kongRoutes(doc)) {
+      const url = str(
+        arr(doc['services'])
+          .map(obj)
+          .find((s) => s['name'] === route.service)?.['url'],
+      );
       const { hostname, port } = new URL(url);
       const svc = services.find((s) => nameOf(s) === hostname);
       expect(arr(at(svc, 'spec', 'ports')).map((p) => String(at(p, 'port')))).toContain(port);
@@ -258,13 +291,19 @@ describe('deploy/ YAML', () => {
     expect(at(sts, 'spec', 'replicas')).toBe(3);
     expect(arr(at(sts, 'spec', 'volumeClaimTemplates')).length).toBe(1);
     const routes = [0, 1, 2].map((i) => `nats-route://nats-${i}.nats-headless:6222`);
-    expect(natsConfigViolations(readRepo('deploy/base/nats/nats.conf'), routes, 'base/nats/nats.conf')).toEqual([]);
+    expect(
+      natsConfigViolations(readRepo('deploy/base/nats/nats.conf'), routes, 'base/nats/nats.conf'),
+    ).toEqual([]);
   });
 
   it('commits no Secret values: no Secret objects, no secretGenerator', () => {
     expect(committedObjects.filter((o) => o.kind === 'Secret').map(idOf)).toEqual([]);
     for (const [file, docs] of docsByFile) {
-      if (isKustomization(file)) expect({ file, secretGenerator: obj(docs[0])['secretGenerator'] }).toEqual({ file, secretGenerator: undefined });
+      if (isKustomization(file))
+        expect({ file, secretGenerator: obj(docs[0])['secretGenerator'] }).toEqual({
+          file,
+          secretGenerator: undefined,
+        });
     }
   });
 
@@ -292,14 +331,20 @@ describe('kustomizations', () => {
       const missing: string[] = [];
       const check = (p: string): void => {
         const full = resolve(dir, p);
-        const ok = existsSync(full) && (!statSync(full).isDirectory() || existsSync(join(full, 'kustomization.yaml')));
+        const ok =
+          existsSync(full) && (!statSync(full).isDirectory() || existsSync(join(full, 'kustomization.yaml')));
         if (!ok) missing.push(p);
       };
       arr(k['resources']).map(str).forEach(check);
       arr(k['components']).map(str).forEach(check);
-      arr(k['patches']).map(obj).filter((p) => p['path'] !== undefined).forEach((p) => check(str(p['path'])));
+      arr(k['patches'])
+        .map(obj)
+        .filter((p) => p['path'] !== undefined)
+        .forEach((p) => check(str(p['path'])));
       for (const gen of [...arr(k['configMapGenerator']), ...arr(k['secretGenerator'])].map(obj)) {
-        arr(gen['files']).map((f) => str(f).replace(/^[^=]+=/, '')).forEach(check);
+        arr(gen['files'])
+          .map((f) => str(f).replace(/^[^=]+=/, ''))
+          .forEach(check);
         arr(gen['envs']).map(str).forEach(check);
       }
       expect(missing).toEqual([]);
@@ -314,7 +359,10 @@ describe('kustomizations', () => {
 
   it('carries up-to-date copies of the gateway files (deploy/tools/sync-kong-config.ts)', () => {
     for (const file of derivedFiles(readRepo)) {
-      expect({ path: file.path, upToDate: existsSync(join(repoRoot, file.path)) && readRepo(file.path) === file.content }).toEqual({
+      expect({
+        path: file.path,
+        upToDate: existsSync(join(repoRoot, file.path)) && readRepo(file.path) === file.content,
+      }).toEqual({
         path: file.path,
         upToDate: true,
       });
@@ -333,9 +381,34 @@ describe('kustomizations', () => {
     const keys = (doc: unknown): string[] =>
       arr(obj(doc)['consumers']).flatMap((c) => arr(obj(c)['jwt_secrets']).map((s) => str(obj(s)['key'])));
     const pems = (doc: unknown): string[] =>
-      arr(obj(doc)['consumers']).flatMap((c) => arr(obj(c)['jwt_secrets']).map((s) => str(obj(s)['rsa_public_key'])));
+      arr(obj(doc)['consumers']).flatMap((c) =>
+        arr(obj(c)['jwt_secrets']).map((s) => str(obj(s)['rsa_public_key'])),
+      );
     expect(keys(prod)).not.toContain('clinisync-dev');
     expect(pems(prod).filter((p) => pems(dev).includes(p))).toEqual([]);
+  });
+});
+
+describe('withDevIssuerKey (local docker-compose with npm run token keys)', () => {
+  const gateway = readRepo('gateway/kong.yml');
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+    type: 'spki',
+    format: 'pem',
+  });
+
+  it('changes only the dev issuer key', () => {
+    const local = withDevIssuerKey(gateway, pem.toString());
+    const secrets = (doc: unknown): Obj[] =>
+      arr(obj(doc)['consumers']).flatMap((c) => arr(obj(c)['jwt_secrets']).map(obj));
+    const before = parse(gateway) as Obj;
+    const after = parse(local) as Obj;
+    expect(secrets(after).find((s) => s['key'] === DEV_ISSUER)?.['rsa_public_key']).toBe(pem.toString());
+    expect({ ...after, consumers: undefined }).toEqual({ ...before, consumers: undefined });
+    expect(secrets(after).map((s) => s['key'])).toEqual(secrets(before).map((s) => s['key']));
+  });
+
+  it('refuses anything but a PEM public key', () => {
+    expect(() => withDevIssuerKey(gateway, 'not a key')).toThrow(/PEM public key/);
   });
 });
 
@@ -347,7 +420,9 @@ const describeIfKubectl = kubectl.status === 0 ? describe : describe.skip;
 describeIfKubectl.each(['dev', 'prod'])('kubectl kustomize deploy/overlays/%s', (overlay) => {
   let objects: K8sObject[] = [];
   beforeAll(() => {
-    const run = spawnSync('kubectl', ['kustomize', join(deployDir, 'overlays', overlay)], { encoding: 'utf8' });
+    const run = spawnSync('kubectl', ['kustomize', join(deployDir, 'overlays', overlay)], {
+      encoding: 'utf8',
+    });
     if (run.status !== 0) throw new Error(`kubectl kustomize failed: ${run.stderr}`);
     objects = parseYamlDocs(run.stdout, `overlay ${overlay}`).filter(isK8s);
   });
@@ -369,7 +444,8 @@ describeIfKubectl.each(['dev', 'prod'])('kubectl kustomize deploy/overlays/%s', 
     for (const o of objects.filter((x) => workloadKinds.has(x.kind))) {
       for (const v of arr(podSpec(o)['volumes']).map(obj)) {
         const cm = obj(v['configMap']);
-        if (cm['name'] !== undefined && cm['optional'] !== true && !configMaps.has(str(cm['name']))) missing.push(`${idOf(o)}: ${str(cm['name'])}`);
+        if (cm['name'] !== undefined && cm['optional'] !== true && !configMaps.has(str(cm['name'])))
+          missing.push(`${idOf(o)}: ${str(cm['name'])}`);
       }
       for (const c of containers(o)) {
         for (const ef of arr(c['envFrom']).map(obj)) {
@@ -383,7 +459,10 @@ describeIfKubectl.each(['dev', 'prod'])('kubectl kustomize deploy/overlays/%s', 
 
   it('configures Kong from a ConfigMap whose kong.yml routes like gateway/kong.yml', () => {
     const kong = objects.find((o) => o.kind === 'Deployment' && nameOf(o) === 'kong');
-    const cmName = arr(podSpec(kong as K8sObject)['volumes']).map(obj).map((v) => str(at(v, 'configMap', 'name'))).find((n) => n.startsWith('kong-declarative'));
+    const cmName = arr(podSpec(kong as K8sObject)['volumes'])
+      .map(obj)
+      .map((v) => str(at(v, 'configMap', 'name')))
+      .find((n) => n.startsWith('kong-declarative'));
     const cm = objects.find((o) => o.kind === 'ConfigMap' && nameOf(o) === cmName);
     const routes = kongRoutes(parse(str(at(cm, 'data', 'kong.yml'))));
     const expected = kongRoutes(parse(readRepo('gateway/kong.yml')));
@@ -392,9 +471,10 @@ describeIfKubectl.each(['dev', 'prod'])('kubectl kustomize deploy/overlays/%s', 
     );
   });
 
-  it('gives the services an issuer key source (public key file or JWKS URL)', () => {
+  it('gives the services an issuer key source (public key file or JWKS URL) and HOST 0.0.0.0', () => {
     const config = objects.find((o) => o.kind === 'ConfigMap' && nameOf(o).startsWith('clinisync-config'));
     const data = obj(at(config, 'data'));
+    expect(data['HOST']).toBe('0.0.0.0');
     expect(data['AUTH_PUBLIC_KEY_FILE'] !== undefined || data['AUTH_JWKS_URL'] !== undefined).toBe(true);
     if (data['AUTH_PUBLIC_KEY_FILE'] !== undefined) {
       const key = objects.find((o) => o.kind === 'ConfigMap' && nameOf(o).startsWith('clinisync-auth-key'));
@@ -415,7 +495,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('has a healthcheck on every service but the one-shot migrate', () => {
-    const without = entries.filter(([, s]) => !isObj(s['healthcheck']) || at(s, 'healthcheck', 'disable') === true);
+    const without = entries.filter(
+      ([, s]) => !isObj(s['healthcheck']) || at(s, 'healthcheck', 'disable') === true,
+    );
     expect(without.map(([name]) => name)).toEqual(['migrate']);
     expect(services['migrate']).toMatchObject({ command: ['migrate'], restart: 'no' });
   });
@@ -447,7 +529,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes no module service port, and the public ones only on loopback', () => {
-    for (const name of ['patients', 'pharmacy', 'inventory']) expect(obj(services[name])['ports']).toBeUndefined();
+    for (const name of ['patients', 'pharmacy', 'inventory'])
+      expect(obj(services[name])['ports']).toBeUndefined();
     for (const name of ['sync-ingest', 'audit']) {
       for (const p of arr(obj(services[name])['ports'])) expect(str(p)).toMatch(/^127\.0\.0\.1:/);
     }
@@ -459,7 +542,15 @@ describe('docker-compose.yml', () => {
     const kong = obj(services['kong']);
     expect(str(kong['image'])).toMatch(/^kong:3\./);
     expect(at(kong, 'environment', 'KONG_DATABASE')).toBe('off');
-    expect(arr(kong['volumes']).map(str)).toContain('./gateway/kong.yml:/kong/declarative/kong.yml:ro');
+    expect(arr(kong['volumes']).map(str)).toContain(
+      '${CLINISYNC_KONG_CONFIG:-./gateway/kong.yml}:/kong/declarative/kong.yml:ro',
+    );
+  });
+
+  it('makes every service listen on all container interfaces', () => {
+    for (const [name, s] of appServices.filter(([n]) => n !== 'migrate')) {
+      expect({ name, HOST: at(s, 'environment', 'HOST') }).toEqual({ name, HOST: '0.0.0.0' });
+    }
   });
 
   it('sets the sync-ingest body limit Kong enforces (2 MiB)', () => {
@@ -498,15 +589,23 @@ describe('deploy/citus/distribute.sql', () => {
     'sync_ingest.sync_mutations',
     'sync_ingest.conflicts',
     'sync_ingest.sync_queue',
-    ...['patients', 'visits', 'vitals', 'problems', 'clinical_notes', 'appointments', 'inbox', 'outbox'].map((t) => `patients.${t}`),
-    ...['drug_catalogue', 'prescriptions', 'prescription_items', 'dispensing_records', 'inbox', 'outbox'].map((t) => `pharmacy.${t}`),
-    ...['stock_movements', 'stock_levels', 'inbox', 'outbox', 'processed_events'].map((t) => `inventory.${t}`),
+    ...['patients', 'visits', 'vitals', 'problems', 'clinical_notes', 'appointments', 'inbox', 'outbox'].map(
+      (t) => `patients.${t}`,
+    ),
+    ...['drug_catalogue', 'prescriptions', 'prescription_items', 'dispensing_records', 'inbox', 'outbox'].map(
+      (t) => `pharmacy.${t}`,
+    ),
+    ...['stock_movements', 'stock_levels', 'inbox', 'outbox', 'processed_events'].map(
+      (t) => `inventory.${t}`,
+    ),
     'audit.audit_events',
     'audit.chain_heads',
   ];
 
   it('distributes every table by tenant_id, each once, co-located with the anchor', () => {
-    const calls = [...sql.matchAll(/create_distributed_table\('([a-z_]+\.[a-z_]+)',\s*'([a-z_]+)'([^)]*)\)/g)];
+    const calls = [
+      ...sql.matchAll(/create_distributed_table\('([a-z_]+\.[a-z_]+)',\s*'([a-z_]+)'([^)]*)\)/g),
+    ];
     expect(calls.map((m) => m[1]).sort()).toEqual([...expected].sort());
     expect(calls.every((m) => m[2] === 'tenant_id')).toBe(true);
     const [anchor, ...rest] = calls;

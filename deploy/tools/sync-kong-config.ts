@@ -3,10 +3,14 @@
  *
  *   npx ts-node --transpile-only deploy/tools/sync-kong-config.ts          # write them
  *   npx ts-node --transpile-only deploy/tools/sync-kong-config.ts --check  # exit 1 if stale
+ *
+ * For a local docker-compose that should accept `npm run token` tokens at Kong too:
+ *   npx ts-node --transpile-only deploy/tools/sync-kong-config.ts --local-dev-key .data/dev-issuer/public.pem
+ * writes .data/kong.local.yml (git-ignored): gateway/kong.yml with that key for issuer clinisync-dev.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { derivedFiles } from './kong-config';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { derivedFiles, withDevIssuerKey } from './kong-config';
 
 const repoRoot = join(__dirname, '..', '..');
 const read = (repoPath: string): string => readFileSync(join(repoRoot, repoPath), 'utf8');
@@ -18,7 +22,24 @@ const readIfExists = (repoPath: string): string | undefined => {
   }
 };
 
+const LOCAL_KONG_CONFIG = '.data/kong.local.yml';
+
+function writeLocalConfig(keyFile: string): number {
+  const out = join(repoRoot, LOCAL_KONG_CONFIG);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, withDevIssuerKey(read('gateway/kong.yml'), readFileSync(resolve(keyFile), 'utf8')));
+  console.log(`wrote ${LOCAL_KONG_CONFIG}; start docker-compose with`);
+  console.log(`  CLINISYNC_KONG_CONFIG=./${LOCAL_KONG_CONFIG} CLINISYNC_JWT_PUBLIC_KEY=${keyFile}`);
+  return 0;
+}
+
 function main(argv: readonly string[]): number {
+  const keyIdx = argv.indexOf('--local-dev-key');
+  if (keyIdx >= 0) {
+    const keyFile = argv[keyIdx + 1];
+    if (keyFile === undefined) throw new Error('--local-dev-key needs the path of a PEM public key');
+    return writeLocalConfig(keyFile);
+  }
   const check = argv.includes('--check');
   let stale = 0;
   for (const file of derivedFiles(read)) {

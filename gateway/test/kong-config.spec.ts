@@ -104,32 +104,53 @@ describe('gateway/kong.yml against gateway/kong.schema.json', () => {
     expect(ok ? '' : describeErrors()).toBe('');
   });
 
+  const first = (list: unknown): Doc => {
+    const item: unknown = Array.isArray(list) ? list[0] : undefined;
+    if (typeof item !== 'object' || item === null) throw new Error('fixture: empty list');
+    return item as Doc;
+  };
+  /** The plugin `name` in the plugins list of `holder` (the document, a service or a route). */
+  const plugin = (holder: Doc, name: string): Doc => {
+    const found = (holder['plugins'] as Doc[]).find((p) => p['name'] === name);
+    if (found === undefined) throw new Error(`fixture: no ${name} plugin`);
+    return found;
+  };
+  const firstRoute = (d: Doc): Doc => first(first(d['services'])['routes']);
+  const firstJwtSecret = (d: Doc): Doc => first(first(d['consumers'])['jwt_secrets']);
+
   const broken: ReadonlyArray<readonly [string, (doc: Doc) => void]> = [
-    ['a misspelt plugin name', (d) => ((d['plugins'] as Doc[])[0]!['name'] = 'rate-limitting')],
+    ['a misspelt plugin name', (d) => (first(d['plugins'])['name'] = 'rate-limitting')],
     [
       'a misspelt rate-limiting option',
       (d) => {
-        const rl = (d['plugins'] as Doc[]).find((p) => p['name'] === 'rate-limiting')!;
-        const config = rl['config'] as Doc;
+        const config = plugin(d, 'rate-limiting')['config'] as Doc;
         delete config['fault_tolerant'];
         config['fault_tolerent'] = false;
       },
     ],
-    ['an unknown service field', (d) => ((d['services'] as Doc[])[0]!['urll'] = 'http://x:1')],
-    ['a route without strip_path', (d) => delete ((d['services'] as Doc[])[0]!['routes'] as Doc[])[0]!['strip_path']],
-    ['a lower-case method', (d) => ((((d['services'] as Doc[])[0]!['routes'] as Doc[])[0]!['methods'] = ['post']))],
-    ['a path without leading slash', (d) => ((((d['services'] as Doc[])[0]!['routes'] as Doc[])[0]!['paths'] = ['api']))],
+    ['an unknown service field', (d) => (first(d['services'])['urll'] = 'http://x:1')],
+    ['a route without strip_path', (d) => delete firstRoute(d)['strip_path']],
+    ['a lower-case method', (d) => (firstRoute(d)['methods'] = ['post'])],
+    ['a path without leading slash', (d) => (firstRoute(d)['paths'] = ['api'])],
     ['another format version', (d) => (d['_format_version'] = '2.1')],
-    ['a symmetric jwt secret', (d) => (((d['consumers'] as Doc[])[0]!['jwt_secrets'] as Doc[])[0]!['algorithm'] = 'HS256')],
-    ['a PEM that is not a public key', (d) => (((d['consumers'] as Doc[])[0]!['jwt_secrets'] as Doc[])[0]!['rsa_public_key'] = 'secret')],
-    ['request size in an unknown unit', (d) => {
-      const rsl = (d['plugins'] as Doc[]).find((p) => p['name'] === 'request-size-limiting')!;
-      (rsl['config'] as Doc)['size_unit'] = 'mebibytes';
-    }],
-    ['redis policy without redis settings', (d) => {
-      const rl = (d['plugins'] as Doc[]).find((p) => p['name'] === 'rate-limiting')!;
-      delete (rl['config'] as Doc)['redis'];
-    }],
+    ['a symmetric jwt secret', (d) => (firstJwtSecret(d)['algorithm'] = 'HS256')],
+    ['a PEM that is not a public key', (d) => (firstJwtSecret(d)['rsa_public_key'] = 'secret')],
+    [
+      'request size in an unknown unit',
+      (d) => ((plugin(d, 'request-size-limiting')['config'] as Doc)['size_unit'] = 'mebibytes'),
+    ],
+    [
+      'redis policy without redis settings',
+      (d) => delete (plugin(d, 'rate-limiting')['config'] as Doc)['redis'],
+    ],
+    [
+      'acl with neither allow nor deny',
+      (d) => {
+        const audit = (d['services'] as Doc[]).find((svc) => svc['name'] === 'audit');
+        if (audit === undefined) throw new Error('fixture: no audit service');
+        delete (plugin(audit, 'acl')['config'] as Doc)['allow'];
+      },
+    ],
   ];
 
   it.each(broken)('rejects a copy with %s', (_what, mutate) => {
@@ -143,7 +164,9 @@ describe('gateway routes', () => {
   const routes = kongRoutes(loadDoc());
 
   it.each(PUBLIC)('%s %s goes to %s', (method, path, service) => {
-    const matching = routes.filter((r) => r.methods.includes(method) && r.pathRegex.test(path.split('?')[0]!));
+    const matching = routes.filter(
+      (r) => r.methods.includes(method) && r.pathRegex.test(path.split('?')[0]!),
+    );
     expect(matching.map((r) => r.service)).toEqual([service]);
     expect(findKongRoute(routes, method, path)?.service).toBe(service);
   });
@@ -222,7 +245,8 @@ describe('gateway plugins', () => {
       expect(acl['allow']).toEqual(['auditor']);
       expect(acl['deny']).toBeUndefined();
     }
-    for (const route of routes.filter((r) => r.service !== 'audit')) expect(route.plugins).not.toContain('acl');
+    for (const route of routes.filter((r) => r.service !== 'audit'))
+      expect(route.plugins).not.toContain('acl');
   });
 
   it('gives the dev issuer consumer the groups its users need', () => {

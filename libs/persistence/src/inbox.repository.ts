@@ -15,7 +15,7 @@ export class InboxRepository {
   async find(tx: Tx, tenantId: string, clientMutationIds: string[]): Promise<Map<string, InboxEntry>> {
     if (clientMutationIds.length === 0) return new Map();
     const rows = await tx.query<InboxEntry>(
-      `SELECT tenant_id AS "tenantId", client_mutation_id AS "clientMutationId", payload_hash AS "payloadHash", result
+      `SELECT tenant_id AS "tenantId", client_mutation_id AS "clientMutationId", payload_hash AS "payloadHash", result::text AS result
          FROM ${this.schema}.inbox WHERE tenant_id = $1 AND client_mutation_id = ANY($2::uuid[])`,
       [tenantId, clientMutationIds],
     );

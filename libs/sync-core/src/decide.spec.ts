@@ -75,7 +75,11 @@ function anAppendOnlyRecord(): StoredRecord {
   };
 }
 
-function update(baseVersion: number | undefined, data: Record<string, unknown>, changedFields = Object.keys(data)): MutationIntent {
+function update(
+  baseVersion: number | undefined,
+  data: Record<string, unknown>,
+  changedFields = Object.keys(data),
+): MutationIntent {
   return { op: 'update', id: ID, baseVersion, data, changedFields };
 }
 
@@ -96,7 +100,12 @@ function expectReject(decision: Decision, code: MutationRejectCode, retryable = 
 
 describe('decideMutation: create', () => {
   it('creates a new record at version 1 with every registry field (null when unset)', () => {
-    const decision = decideMutation(patients, create({ facilityId: 'f-1', givenName: 'Amina', phone: '+2547' }), undefined, NOW);
+    const decision = decideMutation(
+      patients,
+      create({ facilityId: 'f-1', givenName: 'Amina', phone: '+2547' }),
+      undefined,
+      NOW,
+    );
     expect(decision).toEqual({
       kind: 'write',
       status: 'applied',
@@ -130,7 +139,12 @@ describe('decideMutation: create', () => {
     ['server-authority', stockMovements],
   ])('creates under the %s policy', (_policy, def) => {
     const decision = decideMutation(def, create({ facilityId: 'f-1' }), undefined, NOW);
-    expect(decision).toMatchObject({ kind: 'write', status: 'applied', action: 'created', record: { version: 1 } });
+    expect(decision).toMatchObject({
+      kind: 'write',
+      status: 'applied',
+      action: 'created',
+      record: { version: 1 },
+    });
   });
 
   it.each([
@@ -138,9 +152,16 @@ describe('decideMutation: create', () => {
     ['reject', visits, aVisitRecord()],
     ['append-only', vitals, anAppendOnlyRecord()],
     ['server-authority', stockMovements, anAppendOnlyRecord()],
-    ['field-merge (deleted: deletes never resurrect)', patients, aPatientRecord({ deletedAt: EARLIER, version: 6 })],
+    [
+      'field-merge (deleted: deletes never resurrect)',
+      patients,
+      aPatientRecord({ deletedAt: EARLIER, version: 6 }),
+    ],
   ])('rejects a create of an existing record under %s with ALREADY_EXISTS', (_policy, def, current) => {
-    expectReject(decideMutation(def, create({ facilityId: 'f-1' }), current, NOW), MutationRejectCode.ALREADY_EXISTS);
+    expectReject(
+      decideMutation(def, create({ facilityId: 'f-1' }), current, NOW),
+      MutationRejectCode.ALREADY_EXISTS,
+    );
   });
 });
 
@@ -165,7 +186,10 @@ describe('decideMutation: append-only and server-authority', () => {
   });
 
   it('rejects an update of a missing append-only record with APPEND_ONLY too (never conflicts)', () => {
-    expectReject(decideMutation(vitals, update(1, { facilityId: 'f-2' }), undefined, NOW), MutationRejectCode.APPEND_ONLY);
+    expectReject(
+      decideMutation(vitals, update(1, { facilityId: 'f-2' }), undefined, NOW),
+      MutationRejectCode.APPEND_ONLY,
+    );
   });
 });
 
@@ -174,12 +198,20 @@ describe('decideMutation: update', () => {
     ['field-merge', patients],
     ['reject', visits],
   ])('rejects an update of a missing record under %s with NOT_FOUND', (_policy, def) => {
-    expectReject(decideMutation(def, update(1, { facilityId: 'f-2' }), undefined, NOW), MutationRejectCode.NOT_FOUND);
+    expectReject(
+      decideMutation(def, update(1, { facilityId: 'f-2' }), undefined, NOW),
+      MutationRejectCode.NOT_FOUND,
+    );
   });
 
   it('applies an update at the current version: version + 1, only changed fields touched', () => {
     const current = aPatientRecord();
-    const decision = decideMutation(patients, update(5, { phone: '+254711', familyName: 'Achieng' }), current, NOW);
+    const decision = decideMutation(
+      patients,
+      update(5, { phone: '+254711', familyName: 'Achieng' }),
+      current,
+      NOW,
+    );
     expect(decision).toEqual({
       kind: 'write',
       status: 'applied',
@@ -197,7 +229,12 @@ describe('decideMutation: update', () => {
 
   it('applies an update at the current version under the reject policy', () => {
     const decision = decideMutation(visits, update(3, { reason: 'cough' }), aVisitRecord(), NOW);
-    expect(decision).toMatchObject({ kind: 'write', status: 'applied', action: 'updated', record: { version: 4 } });
+    expect(decision).toMatchObject({
+      kind: 'write',
+      status: 'applied',
+      action: 'updated',
+      record: { version: 4 },
+    });
   });
 
   it('merges a stale field-merge update on fields disjoint from the server changes', () => {
@@ -226,7 +263,11 @@ describe('decideMutation: update', () => {
   it('merges a stale update of a field changed on the server before baseVersion', () => {
     // familyName last changed at 2; base 3 -> not a server change since base.
     const decision = decideMutation(patients, update(3, { familyName: 'Achieng' }), aPatientRecord(), NOW);
-    expect(decision).toMatchObject({ kind: 'write', status: 'merged', record: { version: 6, fields: { familyName: 'Achieng' } } });
+    expect(decision).toMatchObject({
+      kind: 'write',
+      status: 'merged',
+      record: { version: 6, fields: { familyName: 'Achieng' } },
+    });
   });
 
   it('conflicts on overlapping fields and lists only the overlapping ones whose values differ', () => {
@@ -249,7 +290,12 @@ describe('decideMutation: update', () => {
   });
 
   it('merges when the overlap carries the same value the server already has', () => {
-    const decision = decideMutation(patients, update(3, { phone: '+254700000001', address: 'Kisumu' }), aPatientRecord(), NOW);
+    const decision = decideMutation(
+      patients,
+      update(3, { phone: '+254700000001', address: 'Kisumu' }),
+      aPatientRecord(),
+      NOW,
+    );
     expect(decision).toMatchObject({ kind: 'write', status: 'merged', record: { version: 6 } });
   });
 
@@ -264,8 +310,16 @@ describe('decideMutation: update', () => {
   it.each([
     ['disjoint fields', update(2, { endedAt: '2026-11-20T10:00:00.000Z' }), ['endedAt']],
     ['overlapping field', update(2, { reason: 'cough' }), ['reason']],
-    ['several disjoint fields (all listed, sorted)', update(2, { startedAt: '2026-11-20T07:00:00.000Z', facilityId: 'f-2' }), ['facilityId', 'startedAt']],
-    ['one overlapping and one disjoint field (only the overlap)', update(1, { startedAt: '2026-11-20T07:00:00.000Z', endedAt: null }), ['endedAt']],
+    [
+      'several disjoint fields (all listed, sorted)',
+      update(2, { startedAt: '2026-11-20T07:00:00.000Z', facilityId: 'f-2' }),
+      ['facilityId', 'startedAt'],
+    ],
+    [
+      'one overlapping and one disjoint field (only the overlap)',
+      update(1, { startedAt: '2026-11-20T07:00:00.000Z', endedAt: null }),
+      ['endedAt'],
+    ],
   ])('conflicts on a stale update under the reject policy: %s', (_case, intent, fields) => {
     const current = aVisitRecord();
     expect(decideMutation(visits, intent, current, NOW)).toEqual({
@@ -345,7 +399,15 @@ function storedRecordArb(def: EntityDef): fc.Arbitrary<StoredRecord> {
           const v = versions[i];
           if (v !== undefined) fieldVersions[n] = v;
         });
-        return { id: ID, version, createdAt: CREATED, updatedAt: EARLIER, deletedAt: null, fields, fieldVersions };
+        return {
+          id: ID,
+          version,
+          createdAt: CREATED,
+          updatedAt: EARLIER,
+          deletedAt: null,
+          fields,
+          fieldVersions,
+        };
       }),
   );
 }
@@ -378,7 +440,9 @@ function intentArb(def: EntityDef): fc.Arbitrary<MutationIntent> {
 function caseArb(def: EntityDef) {
   return fc.record({
     current: fc.option(
-      fc.tuple(storedRecordArb(def), fc.boolean()).map(([r, deleted]) => (deleted ? { ...r, deletedAt: EARLIER } : r)),
+      fc
+        .tuple(storedRecordArb(def), fc.boolean())
+        .map(([r, deleted]) => (deleted ? { ...r, deletedAt: EARLIER } : r)),
       { nil: undefined },
     ),
     intent: intentArb(def),
@@ -416,9 +480,11 @@ describe('decideMutation: properties', () => {
   });
 
   it('an applied or merged update changes nothing outside changedFields and bumps the version by one', () => {
-    const updates = fc.constantFrom(patients, visits).chain((def) =>
-      fc.record({ def: fc.constant(def), current: storedRecordArb(def), intent: updateArb(def) }),
-    );
+    const updates = fc
+      .constantFrom(patients, visits)
+      .chain((def) =>
+        fc.record({ def: fc.constant(def), current: storedRecordArb(def), intent: updateArb(def) }),
+      );
     fc.assert(
       fc.property(updates, ({ def, current, intent }) => {
         const decision = decideMutation(def, intent, current, NOW);
@@ -452,7 +518,11 @@ describe('decideMutation: properties', () => {
         const overlap = modelOverlap(current, intent);
         const decision = decideMutation(patients, intent, current, NOW);
         if (overlap.length === 0) {
-          expect(decision).toMatchObject({ kind: 'write', status: 'merged', record: { version: current.version + 1 } });
+          expect(decision).toMatchObject({
+            kind: 'write',
+            status: 'merged',
+            record: { version: current.version + 1 },
+          });
         } else {
           expect(decision).toEqual({ kind: 'conflict', serverRecord: current, conflictingFields: overlap });
         }
@@ -480,9 +550,11 @@ describe('decideMutation: properties', () => {
   });
 
   it('an update at the current version of a live record is always applied', () => {
-    const cases = fc.constantFrom(patients, visits).chain((def) =>
-      fc.record({ def: fc.constant(def), current: storedRecordArb(def), intent: updateArb(def) }),
-    );
+    const cases = fc
+      .constantFrom(patients, visits)
+      .chain((def) =>
+        fc.record({ def: fc.constant(def), current: storedRecordArb(def), intent: updateArb(def) }),
+      );
     fc.assert(
       fc.property(cases, ({ def, current, intent }) => {
         const decision = decideMutation(def, { ...intent, baseVersion: current.version }, current, NOW);

@@ -15,9 +15,24 @@ const V1 = uid('v', 1);
 const T1 = uid('t', 1);
 const EXTERNAL = uid('x', 99);
 
-const createPatient = (id: string): OrderableMutation => ({ entity: 'patients', op: 'create', id, data: { givenName: 'A' } });
-const updatePatient = (id: string): OrderableMutation => ({ entity: 'patients', op: 'update', id, data: { phone: '1' } });
-const createVisit = (id: string, patientId: string): OrderableMutation => ({ entity: 'visits', op: 'create', id, data: { patientId } });
+const createPatient = (id: string): OrderableMutation => ({
+  entity: 'patients',
+  op: 'create',
+  id,
+  data: { givenName: 'A' },
+});
+const updatePatient = (id: string): OrderableMutation => ({
+  entity: 'patients',
+  op: 'update',
+  id,
+  data: { phone: '1' },
+});
+const createVisit = (id: string, patientId: string): OrderableMutation => ({
+  entity: 'visits',
+  op: 'create',
+  id,
+  data: { patientId },
+});
 const createVital = (id: string, visitId: string | undefined, patientId: string): OrderableMutation => ({
   entity: 'vitals',
   op: 'create',
@@ -30,16 +45,36 @@ const createVital = (id: string, visitId: string | undefined, patientId: string)
 describe('orderBatch', () => {
   it.each<[string, OrderableMutation[], number[]]>([
     ['an empty batch', [], []],
-    ['a child create before its parent create: parent first', [createVisit(V1, P1), createPatient(P1)], [1, 0]],
+    [
+      'a child create before its parent create: parent first',
+      [createVisit(V1, P1), createPatient(P1)],
+      [1, 0],
+    ],
     [
       'a grandchild before child before parent: reversed',
       [createVital(T1, V1, P1), createVisit(V1, P1), createPatient(P1)],
       [2, 1, 0],
     ],
-    ['mutations of one record keep array order', [createPatient(P1), updatePatient(P1), { ...updatePatient(P1), op: 'delete' }], [0, 1, 2]],
-    ['an update listed before the create of the same record keeps array order', [updatePatient(P1), createPatient(P1)], [0, 1]],
-    ['unrelated mutations keep array order', [createPatient(P2), updatePatient(P1), createPatient(P1), createVisit(V1, EXTERNAL)], [0, 1, 2, 3]],
-    ['a reference to a record not created in the batch imposes nothing', [createVisit(V1, EXTERNAL), createPatient(P1)], [0, 1]],
+    [
+      'mutations of one record keep array order',
+      [createPatient(P1), updatePatient(P1), { ...updatePatient(P1), op: 'delete' }],
+      [0, 1, 2],
+    ],
+    [
+      'an update listed before the create of the same record keeps array order',
+      [updatePatient(P1), createPatient(P1)],
+      [0, 1],
+    ],
+    [
+      'unrelated mutations keep array order',
+      [createPatient(P2), updatePatient(P1), createPatient(P1), createVisit(V1, EXTERNAL)],
+      [0, 1, 2, 3],
+    ],
+    [
+      'a reference to a record not created in the batch imposes nothing',
+      [createVisit(V1, EXTERNAL), createPatient(P1)],
+      [0, 1],
+    ],
     [
       'only the blocked child waits; free mutations go in array order',
       [createVisit(V1, P1), updatePatient(P2), createPatient(P1)],
@@ -50,7 +85,16 @@ describe('orderBatch', () => {
       [updatePatient(P1), createVisit(V1, P1), createPatient(P1)],
       [0, 2, 1],
     ],
-    ['an unknown entity is ordered by id only', [{ entity: 'widgets', op: 'create', id: V1, data: { patientId: P1 } }, createPatient(P1)], [0, 1]],
+    [
+      'a duplicate create of the parent: the child follows the first create only',
+      [createVisit(V1, P1), createPatient(P1), createPatient(P1)],
+      [1, 0, 2],
+    ],
+    [
+      'an unknown entity is ordered by id only',
+      [{ entity: 'widgets', op: 'create', id: V1, data: { patientId: P1 } }, createPatient(P1)],
+      [0, 1],
+    ],
   ])('%s', (_case, batch, expected) => {
     expect(orderBatch(batch)).toEqual(expected);
   });
@@ -62,8 +106,16 @@ describe('referencedIds', () => {
     ['a vital references patient and visit', createVital(T1, V1, P1), [P1, V1]],
     ['a patient references nothing', createPatient(P1), []],
     ['a mutation without data references nothing', { entity: 'visits', op: 'delete', id: V1 }, []],
-    ['non-string reference values are ignored', { entity: 'visits', op: 'update', id: V1, data: { patientId: null } }, []],
-    ['an unknown entity references nothing', { entity: 'widgets', op: 'create', id: V1, data: { patientId: P1 } }, []],
+    [
+      'non-string reference values are ignored',
+      { entity: 'visits', op: 'update', id: V1, data: { patientId: null } },
+      [],
+    ],
+    [
+      'an unknown entity references nothing',
+      { entity: 'widgets', op: 'create', id: V1, data: { patientId: P1 } },
+      [],
+    ],
   ])('%s', (_case, m, expected) => {
     expect(referencedIds(m).sort()).toEqual([...expected].sort());
   });
@@ -110,17 +162,27 @@ const batchArb: fc.Arbitrary<OrderableMutation[]> = fc
     const patientIds = Array.from({ length: patients }, (_, i) => uid('p', i));
     const visitIds = Array.from({ length: visits }, (_, i) => uid('v', i));
     const patientRef = fc.constantFrom(...patientIds, EXTERNAL);
-    const visitRef = visits > 0 ? fc.option(fc.constantFrom(...visitIds, EXTERNAL), { nil: undefined }) : fc.constant(undefined);
+    const visitRef =
+      visits > 0
+        ? fc.option(fc.constantFrom(...visitIds, EXTERNAL), { nil: undefined })
+        : fc.constant(undefined);
     const visitCreates = fc.tuple(...visitIds.map((id) => patientRef.map((p) => createVisit(id, p))));
     const vitalCreates = fc.tuple(
-      ...Array.from({ length: vitals }, (_, i) => fc.tuple(visitRef, patientRef).map(([v, p]) => createVital(uid('t', i), v, p))),
+      ...Array.from({ length: vitals }, (_, i) =>
+        fc.tuple(visitRef, patientRef).map(([v, p]) => createVital(uid('t', i), v, p)),
+      ),
     );
     const patientUpdate = fc.constantFrom(...patientIds).map(updatePatient);
     const visitUpdate =
       visits > 0
         ? fc
             .tuple(fc.constantFrom(...visitIds), fc.option(patientRef, { nil: undefined }))
-            .map(([id, p]): OrderableMutation => ({ entity: 'visits', op: 'update', id, data: p === undefined ? { reason: 'r' } : { patientId: p } }))
+            .map(([id, p]): OrderableMutation => ({
+              entity: 'visits',
+              op: 'update',
+              id,
+              data: p === undefined ? { reason: 'r' } : { patientId: p },
+            }))
         : patientUpdate;
     const updates = fc.array(fc.oneof(patientUpdate, visitUpdate), { maxLength: 8 });
     return fc
@@ -188,7 +250,11 @@ describe('orderBatch: properties', () => {
       .chain((ns) =>
         fc.tuple(
           ...ns.map((n) =>
-            fc.constantFrom(createPatient(uid('p', n)), updatePatient(uid('p', n)), createVisit(uid('v', n), EXTERNAL)),
+            fc.constantFrom(
+              createPatient(uid('p', n)),
+              updatePatient(uid('p', n)),
+              createVisit(uid('v', n), EXTERNAL),
+            ),
           ),
         ),
       );

@@ -12,9 +12,21 @@ const DRUG_ID = '0193f0c2-0000-7000-8000-0000000000dd';
 const VALID: Record<string, Record<string, unknown>> = {
   patients: { facilityId: 'f-1', givenName: 'Amina' },
   visits: { facilityId: 'f-1', patientId: PATIENT_ID, startedAt: '2026-11-21T10:00:00Z' },
-  vitals: { facilityId: 'f-1', patientId: PATIENT_ID, recordedAt: '2026-11-21T10:00:00Z', systolic: 120, temperatureC: 37.2 },
+  vitals: {
+    facilityId: 'f-1',
+    patientId: PATIENT_ID,
+    recordedAt: '2026-11-21T10:00:00Z',
+    systolic: 120,
+    temperatureC: 37.2,
+  },
   drug_catalogue: { code: 'AMX500', name: 'Amoxicillin', controlled: false },
-  stock_movements: { facilityId: 'f-1', drugId: DRUG_ID, kind: 'receive', quantity: 10, occurredAt: '2026-11-21T10:00:00Z' },
+  stock_movements: {
+    facilityId: 'f-1',
+    drugId: DRUG_ID,
+    kind: 'receive',
+    quantity: 10,
+    occurredAt: '2026-11-21T10:00:00Z',
+  },
 };
 
 function aCreate(entity: string, data: Record<string, unknown> = {}): Mutation {
@@ -41,7 +53,9 @@ describe('validateMutationData', () => {
   });
 
   it('rejects an unknown field at `data.<field>`', () => {
-    expect(validateMutationData(aCreate('patients', { foo: 1 }))).toEqual([{ path: 'data.foo', message: expect.stringContaining('foo') }]);
+    expect(validateMutationData(aCreate('patients', { foo: 1 }))).toEqual([
+      { path: 'data.foo', message: expect.stringContaining('foo') },
+    ]);
   });
 
   describe('field types', () => {
@@ -113,7 +127,11 @@ describe('validateMutationData', () => {
       ['patients', { givenName: 'Amina' }, ['data.facilityId']],
       ['visits', { reason: 'fever' }, ['data.facilityId', 'data.patientId', 'data.startedAt']],
       ['drug_catalogue', { code: 'X', name: 'Y' }, ['data.controlled']],
-      ['stock_movements', { facilityId: 'f-1', drugId: DRUG_ID, quantity: 1, occurredAt: '2026-11-21T10:00:00Z' }, ['data.kind']],
+      [
+        'stock_movements',
+        { facilityId: 'f-1', drugId: DRUG_ID, quantity: 1, occurredAt: '2026-11-21T10:00:00Z' },
+        ['data.kind'],
+      ],
     ])('of %s missing required fields reports each at its path', (entity, data, expected) => {
       const m: Mutation = { clientMutationId: ID, entity, op: 'create', id: ID, data };
       expect(paths(m).sort()).toEqual(expected);
@@ -128,7 +146,9 @@ describe('validateMutationData', () => {
       ['without data', undefined],
       ['with an array as data', [] as unknown as Record<string, unknown>],
     ])('requires data (%s)', (_case, data) => {
-      expect(paths({ clientMutationId: ID, entity: 'patients', op: 'create', id: ID, data })).toEqual(['data']);
+      expect(paths({ clientMutationId: ID, entity: 'patients', op: 'create', id: ID, data })).toEqual([
+        'data',
+      ]);
     });
   });
 
@@ -143,7 +163,12 @@ describe('validateMutationData', () => {
 
     it.each<[string, Record<string, unknown>, string[], string[]]>([
       ['the only changed field missing from data', { familyName: 'O' }, ['phone'], ['changedFields[0]']],
-      ['the second changed field missing from data', { familyName: 'O' }, ['familyName', 'phone'], ['changedFields[1]']],
+      [
+        'the second changed field missing from data',
+        { familyName: 'O' },
+        ['familyName', 'phone'],
+        ['changedFields[1]'],
+      ],
       ['an unknown changed field present in data', { foo: 1 }, ['foo'], ['data.foo', 'changedFields[0]']],
       ['no changed field at all', { phone: '1' }, [], ['data']],
     ])('rejects %s', (_case, data, changedFields, expected) => {
@@ -164,11 +189,14 @@ describe('validateMutationData', () => {
   });
 
   describe('system fields', () => {
-    it.each(SYSTEM_FIELDS.filter((f) => f !== 'tenantId'))('rejects %s in data as managed by the server', (name) => {
-      expect(validateMutationData(aCreate('patients', { [name]: 'x' }))).toEqual([
-        { path: `data.${name}`, message: expect.stringContaining('server') },
-      ]);
-    });
+    it.each(SYSTEM_FIELDS.filter((f) => f !== 'tenantId'))(
+      'rejects %s in data as managed by the server',
+      (name) => {
+        expect(validateMutationData(aCreate('patients', { [name]: 'x' }))).toEqual([
+          { path: `data.${name}`, message: expect.stringContaining('server') },
+        ]);
+      },
+    );
 
     it('rejects system fields in update data', () => {
       expect(paths(anUpdate('patients', { phone: '1', version: 7 }, ['phone']))).toEqual(['data.version']);
@@ -177,11 +205,21 @@ describe('validateMutationData', () => {
 
   describe('delete', () => {
     it('needs no data', () => {
-      expect(validateMutationData({ clientMutationId: ID, entity: 'patients', op: 'delete', id: ID, baseVersion: 2 })).toEqual([]);
+      expect(
+        validateMutationData({
+          clientMutationId: ID,
+          entity: 'patients',
+          op: 'delete',
+          id: ID,
+          baseVersion: 2,
+        }),
+      ).toEqual([]);
     });
 
     it('still rejects an unknown entity', () => {
-      expect(paths({ clientMutationId: ID, entity: 'widgets', op: 'delete', id: ID, baseVersion: 2 })).toEqual(['entity']);
+      expect(
+        paths({ clientMutationId: ID, entity: 'widgets', op: 'delete', id: ID, baseVersion: 2 }),
+      ).toEqual(['entity']);
     });
   });
 });
@@ -206,9 +244,21 @@ describe('changedFieldsOf', () => {
   const patients = getEntity('patients');
 
   it.each<[string, Pick<Mutation, 'op' | 'data' | 'changedFields'>, string[]]>([
-    ['defaults to the keys of data', { op: 'update', data: { phone: '1', familyName: 'O' } }, ['phone', 'familyName']],
-    ['uses changedFields when given', { op: 'update', data: { phone: '1', familyName: 'O' }, changedFields: ['phone'] }, ['phone']],
-    ['drops unknown and duplicate names', { op: 'update', data: { phone: '1' }, changedFields: ['phone', 'foo', 'phone'] }, ['phone']],
+    [
+      'defaults to the keys of data',
+      { op: 'update', data: { phone: '1', familyName: 'O' } },
+      ['phone', 'familyName'],
+    ],
+    [
+      'uses changedFields when given',
+      { op: 'update', data: { phone: '1', familyName: 'O' }, changedFields: ['phone'] },
+      ['phone'],
+    ],
+    [
+      'drops unknown and duplicate names',
+      { op: 'update', data: { phone: '1' }, changedFields: ['phone', 'foo', 'phone'] },
+      ['phone'],
+    ],
     ['drops system fields', { op: 'update', data: { phone: '1', version: 3 } }, ['phone']],
     ['is empty for a delete', { op: 'delete', data: { phone: '1' } }, []],
     ['is empty without data', { op: 'update' }, []],

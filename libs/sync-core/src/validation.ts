@@ -34,7 +34,7 @@ export function checkFieldValue(def: FieldDef, value: unknown): string | undefin
     case 'date':
       return typeof value === 'string' && validDate(value) ? undefined : `${def.name} must be a date (YYYY-MM-DD)`;
     case 'datetime':
-      return typeof value === 'string' && DATETIME.test(value) && !Number.isNaN(Date.parse(value))
+      return typeof value === 'string' && DATETIME.test(value) && validDate(value.slice(0, 10)) && !Number.isNaN(Date.parse(value))
         ? undefined
         : `${def.name} must be an ISO 8601 date-time with a time zone`;
     case 'integer':
