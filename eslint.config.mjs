@@ -38,4 +38,10 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Tests compose several projects on purpose (a lib's integration test runs a service's
+    // migrations); the boundaries bind production code only.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', '**/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
 );

@@ -17,12 +17,14 @@ function dockerAvailable(): boolean {
 export default async function globalSetup(): Promise<void> {
   if (process.env.DATABASE_URL) return;
   if (dockerAvailable()) {
-    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PostgreSqlContainer } = require('@testcontainers/postgresql') as typeof import('@testcontainers/postgresql');
     const pg = await new PostgreSqlContainer('postgres:16-alpine').withUsername('postgres').withPassword('postgres').start();
     process.env.DATABASE_URL = pg.getConnectionUri();
     (globalThis as { __PG_CONTAINER__?: { stop(): Promise<unknown> } }).__PG_CONTAINER__ = pg;
     if (!process.env.NATS_URL) {
-      const { GenericContainer } = await import('testcontainers');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { GenericContainer } = require('testcontainers') as typeof import('testcontainers');
       const nats = await new GenericContainer('nats:2.10').withCommand(['-js']).withExposedPorts(4222).start();
       process.env.NATS_URL = `nats://${nats.getHost()}:${nats.getMappedPort(4222)}`;
       (globalThis as { __NATS_CONTAINER__?: { stop(): Promise<unknown> } }).__NATS_CONTAINER__ = nats;

@@ -14,4 +14,5 @@ if (!service || !SERVICES.includes(service)) {
 }
 const dist = resolve(__dirname, '..', '..');
 register({ baseUrl: dist, paths: { '@clinisync/*': ['libs/*/src/index.js'] } });
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- load the compiled service after aliases are registered
 require(join(dist, 'services', service, 'src', 'main.js'));

@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:push`: 20 simulated devices push 500-mutation batches (creates and updates of
+ * patients and visits) through the real sync-ingest and patients processes until 50,000
+ * mutations; prints mutations/s, batch latency percentiles and sync-ingest peak RSS; then
+ * writes the same rows with plain multi-row INSERT ... ON CONFLICT through pg in the same run
+ * and prints the ratio. Figures, not assertions.
+ */
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Pool } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { ensureDevIssuerKeys, signDevToken } from '@clinisync/auth';
+import { Mutation } from '@clinisync/contracts';
+import { PLATFORM_PLANS } from '../platform-plans';
+import { TEST_ROLES, createTestDatabase } from '../../test/support/database';
+import { freePort, startTestNats } from '../../test/support/nats-server';
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
+const TOTAL = Number(process.env.BENCH_MUTATIONS ?? 50_000);
+const BATCH = 500;
+const ROOT = resolve(__dirname, '..', '..');
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** One device's batches: 200 patient creates, 200 visits of them, 100 updates of earlier patients. */
+function deviceBatches(batches: number) {
+  const out: Mutation[][] = [];
+  let previous: string[] = [];
+  for (let b = 0; b < batches; b++) {
+    const m: Mutation[] = [];
+    const patients = Array.from({ length: 200 }, () => uuidv7());
+    for (const id of patients) {
+      m.push({ clientMutationId: randomUUID(), entity: 'patients', op: 'create', id, data: { givenName: 'Bench', familyName: 'Patient', facilityId: 'f-1', sex: 'female' } });
+    }
+    for (const pid of patients) {
+      m.push({ clientMutationId: randomUUID(), entity: 'visits', op: 'create', id: uuidv7(), data: { patientId: pid, facilityId: 'f-1', startedAt: '2026-11-21T09:00:00Z', reason: 'check-up' } });
+    }
+    const targets = previous.length ? previous.slice(0, 100) : patients.slice(0, 100);
+    for (const id of targets) {
+      m.push({ clientMutationId: randomUUID(), entity: 'patients', op: 'update', id, baseVersion: 1, data: { phone: '+254700000000' } });
+    }
+    // Updates of this batch's own patients must follow their creates: already in order.
+    out.push(m);
+    previous = patients;
+  }
+  return out;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function waitReady(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`service on ${port} did not become ready`);
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase(PLATFORM_PLANS);
+  const nats = await startTestNats();
+  const issuerDir = mkdtempSync(join(tmpdir(), 'clinisync-bench-'));
+  const keys = await ensureDevIssuerKeys(issuerDir);
+  const [ingestPort, patientsPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.ownerUrl,
+    DATABASE_APP_USER: TEST_ROLES.app.user,
+    DATABASE_APP_PASSWORD: TEST_ROLES.app.password,
+    DATABASE_RELAY_USER: TEST_ROLES.relay.user,
+    DATABASE_RELAY_PASSWORD: TEST_ROLES.relay.password,
+    NATS_URL: nats.url,
+    AUTH_DEV_ISSUER_DIR: issuerDir,
+    MODULE_PATIENTS_URL: `http://127.0.0.1:${patientsPort}`,
+    DB_POOL_SIZE: '20',
+  };
+  const children: ChildProcess[] = [];
+  const run = (name: string, port: number) => {
+    const c = spawn(process.execPath, [join(ROOT, 'dist/tools/runtime/run-service.js'), name], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(c);
+    return c;
+  };
+  try {
+    run('patients', patientsPort);
+    const ingest = run('sync-ingest', ingestPort);
+    await Promise.all([waitReady(patientsPort), waitReady(ingestPort)]);
+
+    const perDevice = Math.ceil(TOTAL / BATCH / DEVICES);
+    const plans = Array.from({ length: DEVICES }, () => deviceBatches(perDevice));
+    const tokens = await Promise.all(plans.map((_, d) => signDevToken(keys, { sub: `bench-${d}`, tenantId: 'bench', roles: ['nurse'], facilities: ['f-1'] })));
+    const latencies: number[] = [];
+    let applied = 0;
+    let other = 0;
+    const started = performance.now();
+    await Promise.all(
+      plans.map(async (batches, d) => {
+        for (const mutations of batches) {
+          const t0 = performance.now();
+          const res = await fetch(`http://127.0.0.1:${ingestPort}/api/v1/sync/push`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[d]}`, 'x-device-id': `bench-${d}` },
+            body: JSON.stringify({ mutations }),
+          });
+          const body = (await res.json()) as { results: { status: string }[] };
+          latencies.push(performance.now() - t0);
+          for (const r of body.results ?? []) (r.status === 'applied' || r.status === 'merged' ? applied++ : other++);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const rss = peakRssMb(ingest.pid as number);
+    const total = applied + other;
+    latencies.sort((a, b) => a - b);
+    const platformRate = total / seconds;
+
+    // Baseline: the same rows, plain multi-row INSERT ... ON CONFLICT through pg, same concurrency.
+    const pool = new Pool({ connectionString: db.ownerUrl, max: DEVICES });
+    await pool.query(`CREATE TABLE bench_raw_patients (tenant_id text, id uuid, facility_id text, given_name text, family_name text, sex text, phone text, version int, updated_at timestamptz, PRIMARY KEY (tenant_id, id))`);
+    await pool.query(`CREATE TABLE bench_raw_visits (tenant_id text, id uuid, facility_id text, patient_id uuid, started_at timestamptz, reason text, version int, PRIMARY KEY (tenant_id, id))`);
+    const rawStarted = performance.now();
+    await Promise.all(
+      plans.map(async (batches) => {
+        for (const mutations of batches) {
+          const upsert = async (rows: Mutation[]) => {
+            if (rows.length === 0) return;
+            const values: unknown[] = [];
+            const tuples = rows.map((m, k) => {
+              values.push(m.id, m.data?.givenName ?? 'Bench', m.data?.familyName ?? null, m.data?.sex ?? null, m.data?.phone ?? null);
+              return `('bench', $${k * 5 + 1}, 'f-1', $${k * 5 + 2}, $${k * 5 + 3}, $${k * 5 + 4}, $${k * 5 + 5}, 1, now())`;
+            });
+            await pool.query(
+              `INSERT INTO bench_raw_patients (tenant_id, id, facility_id, given_name, family_name, sex, phone, version, updated_at) VALUES ${tuples.join(', ')}
+               ON CONFLICT (tenant_id, id) DO UPDATE SET phone = EXCLUDED.phone, version = bench_raw_patients.version + 1, updated_at = now()`,
+              values,
+            );
+          };
+          // Creates, then updates: one upsert statement each (a row may not be hit twice in one statement).
+          await upsert(mutations.filter((m) => m.entity === 'patients' && m.op === 'create'));
+          await upsert(mutations.filter((m) => m.entity === 'patients' && m.op === 'update'));
+          const visits = mutations.filter((m) => m.entity === 'visits');
+          const vv: unknown[] = [];
+          const vrow = visits.map((m, i) => {
+            vv.push(m.id, m.data?.patientId, m.data?.startedAt, m.data?.reason);
+            return `('bench', $${i * 4 + 1}, 'f-1', $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}, 1)`;
+          });
+          await pool.query(`INSERT INTO bench_raw_visits (tenant_id, id, facility_id, patient_id, started_at, reason, version) VALUES ${vrow.join(', ')} ON CONFLICT (tenant_id, id) DO NOTHING`, vv);
+        }
+      }),
+    );
+    const rawSeconds = (performance.now() - rawStarted) / 1000;
+    await pool.end();
+    const rawRate = total / rawSeconds;
+
+    const lines = [
+      `bench:push  devices=${DEVICES} batch=${BATCH} mutations=${total} (applied/merged ${applied}, other ${other})`,
+      `platform    ${platformRate.toFixed(0)} mutations/s over ${seconds.toFixed(1)} s`,
+      `latency     p50 ${percentile(latencies, 50).toFixed(0)} ms  p95 ${percentile(latencies, 95).toFixed(0)} ms  p99 ${percentile(latencies, 99).toFixed(0)} ms per ${BATCH}-mutation batch (target p99 < 500 ms)`,
+      `rss         sync-ingest peak ${rss.toFixed(0)} MB (target < 250 MB)`,
+      `baseline    raw multi-row INSERT ... ON CONFLICT: ${rawRate.toFixed(0)} rows/s over ${rawSeconds.toFixed(1)} s`,
+      `ratio       platform / raw = ${(platformRate / rawRate).toFixed(3)} (target >= 0.25)`,
+    ];
+    console.log(lines.join('\n'));
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await nats.dispose();
+    await db.drop();
+    rmSync(issuerDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
