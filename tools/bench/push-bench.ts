@@ -119,7 +119,10 @@ async function main(): Promise<void> {
           });
           const body = (await res.json()) as { results: { status: string }[] };
           latencies.push(performance.now() - t0);
-          for (const r of body.results ?? []) (r.status === 'applied' || r.status === 'merged' ? applied++ : other++);
+          for (const r of body.results ?? []) {
+            if (r.status === 'applied' || r.status === 'merged') applied++;
+            else other++;
+          }
         }
       }),
     );
