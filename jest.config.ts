@@ -2,7 +2,7 @@ import type { Config } from 'jest';
 
 // Test tiers by suffix: *.spec.ts unit (pure), *.int-spec.ts real Postgres/NATS,
 // test/e2e/*.e2e-spec.ts the whole platform over HTTP.
-const libs = ['contracts', 'sync-core', 'auth', 'persistence', 'messaging', 'observability', 'module-runtime'];
+const libs = ['contracts', 'sync-core', 'auth', 'persistence', 'messaging', 'observability', 'module-runtime', 'sync-client'];
 const moduleNameMapper = Object.fromEntries(libs.map((l) => [`^@clinisync/${l}$`, `<rootDir>/libs/${l}/src/index.ts`]));
 const transform: Config['transform'] = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],

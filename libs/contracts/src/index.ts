@@ -5,3 +5,4 @@ export * from './push';
 export * from './commands';
 export * from './events';
 export * from './push.dto';
+export * from './audit';

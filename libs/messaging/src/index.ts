@@ -2,3 +2,4 @@ export * from './nats-connection';
 export * from './streams';
 export * from './cloud-event';
 export * from './outbox-relay';
+export * from './durable-consumer';

@@ -7,6 +7,7 @@ import {
   MutationRejectCode,
   MutationResult,
   RecordChangedData,
+  auditSubject,
   clinicalSubject,
 } from '@clinisync/contracts';
 import { Principal, defineAbilityFor, entitySubject, AppAbility } from '@clinisync/auth';
@@ -14,6 +15,7 @@ import { InboxRepository, OutboxMessage, OutboxRepository, TenantTransactions, T
 import {
   Decision,
   DependencyTracker,
+  buildAuditEvent,
   EntityDef,
   StoredRecord,
   changedFieldsOf,
@@ -144,6 +146,9 @@ export class BatchApplier {
         events.push(this.changeEvent(ctx, def, result.decision, c));
       }
       if (result.failed) tracker.markFailed(c.id);
+      if (result.result.status === 'rejected' && result.result.code === MutationRejectCode.FORBIDDEN) {
+        events.push(this.deniedEvent(ctx, c, result.result.message, result.current));
+      }
       outcome.set(i, result.result);
     }
 
@@ -159,6 +164,39 @@ export class BatchApplier {
     if (inserted !== finals.length) throw new ConcurrentWriteError('a concurrent apply recorded the same mutation');
     for (const [i, r] of outcome) results[i] = r;
     return { results: results as MutationResult[] };
+  }
+
+  /** A denied write is itself audited (audit.<tenant>.write-denied), committed with the batch. */
+  private deniedEvent(ctx: WriteContext, c: MutationCommand, message: string, current?: StoredRecord): OutboxMessage {
+    const id = this.ports.newEventId();
+    const fields = { ...(current?.fields ?? {}), ...c.data };
+    const patientId = c.entity === 'patients' ? c.id : typeof fields.patientId === 'string' ? fields.patientId : undefined;
+    const audit = buildAuditEvent({
+      id,
+      kind: 'write-denied',
+      recorded: ctx.now,
+      tenantId: ctx.tenantId,
+      correlationId: ctx.correlationId,
+      clientMutationId: c.clientMutationId,
+      actor: { sub: ctx.principal.sub, roles: ctx.principal.roles, deviceId: ctx.deviceId },
+      service: this.module,
+      facilityId: typeof fields.facilityId === 'string' ? fields.facilityId : undefined,
+      action: c.op === 'create' ? 'C' : c.op === 'update' ? 'U' : 'D',
+      outcome: '4',
+      outcomeDesc: message,
+      record: { entity: c.entity, id: c.id, patientId, beforeVersion: current?.version, after: c.data },
+    });
+    const event = cloudEvent({
+      id,
+      source: `clinisync/${this.module}`,
+      type: 'clinisync.audit.write-denied',
+      subject: `${c.entity}/${c.id}`,
+      time: ctx.now,
+      tenantId: ctx.tenantId,
+      correlationId: ctx.correlationId,
+      data: audit,
+    });
+    return { tenantId: ctx.tenantId, id, aggregateId: c.id, subject: auditSubject(ctx.tenantId, 'write-denied'), payload: JSON.stringify(event) };
   }
 
   private changeEvent(ctx: WriteContext, def: EntityDef, decision: Extract<Decision, { kind: 'write' }>, c: MutationCommand): OutboxMessage {

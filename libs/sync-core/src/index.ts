@@ -4,3 +4,4 @@ export * from './canonical';
 export * from './records';
 export * from './decide';
 export * from './ordering';
+export * from './audit-event';
