@@ -33,6 +33,8 @@ export default tseslint.config(
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:sync-core', onlyDependOnLibsWithTags: ['scope:contracts'] },
+            // The client SDK ships to devices: wire types and pure rules only, no server code.
+            { sourceTag: 'scope:sync-client', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:sync-core'] },
           ],
         },
       ],
