@@ -50,3 +50,56 @@ export async function push(baseUrl: string, token: string, body: unknown, header
   }
   return { status: res.status, text, json: json as { results?: Record<string, unknown>[]; error?: { code: string; details?: { path: string }[] } }, headers: res.headers };
 }
+
+export interface PullBody {
+  changes: Record<string, { created: { id: string; version: number; [k: string]: unknown }[]; updated: { id: string; version: number; [k: string]: unknown }[]; deleted: string[] }>;
+  cursor: string;
+  hasMore: boolean;
+  error?: { code: string };
+}
+
+/** GETs one pull page as a client would. */
+export async function pull(baseUrl: string, token: string, query: Record<string, string | undefined> = {}) {
+  const qs = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  const res = await fetch(`${baseUrl}/api/v1/sync/pull${qs ? `?${qs}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, json: (await res.json()) as PullBody };
+}
+
+/** Pulls pages until hasMore is false; returns every page and the final cursor. */
+export async function pullAll(baseUrl: string, token: string, query: Record<string, string | undefined> = {}) {
+  const pages: PullBody[] = [];
+  let cursor = query.cursor;
+  for (let i = 0; i < 1000; i++) {
+    const r = await pull(baseUrl, token, { ...query, cursor });
+    if (r.status !== 200) throw new Error(`pull failed: ${r.status} ${JSON.stringify(r.json)}`);
+    pages.push(r.json);
+    cursor = r.json.cursor;
+    if (!r.json.hasMore) break;
+  }
+  return { pages, cursor: cursor as string };
+}
+
+/**
+ * Keeps pulling from the last cursor until `done(pages so far)` holds. The pull high-water mark
+ * is the cluster's oldest running transaction, so a write can surface a little later when
+ * another transaction (in any database of the test server) is still open: late, never skipped.
+ */
+export async function pullUntil(
+  baseUrl: string,
+  token: string,
+  query: Record<string, string | undefined>,
+  done: (pages: PullBody[]) => boolean,
+  timeoutMs = 30_000,
+) {
+  const pages: PullBody[] = [];
+  let cursor = query.cursor;
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await pullAll(baseUrl, token, { ...query, cursor });
+    pages.push(...r.pages);
+    cursor = r.cursor;
+    if (done(pages)) return { pages, cursor };
+    if (Date.now() > end) throw new Error('pullUntil: condition not met before the timeout');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

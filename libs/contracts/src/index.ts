@@ -6,3 +6,4 @@ export * from './commands';
 export * from './events';
 export * from './push.dto';
 export * from './audit';
+export * from './pull';

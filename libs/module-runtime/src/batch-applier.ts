@@ -40,10 +40,19 @@ export interface ApplierPorts {
 
 /** Module-specific rules layered on the generic apply (e.g. pharmacy's controlled drugs). */
 export interface ModuleRules {
-  /** Extra attributes for the authorization subject of a mutation (e.g. `controlled`). */
-  subjectAttributes?(tx: Tx, tenantId: string, def: EntityDef, data: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * Extra attributes for the authorization subject of a mutation (e.g. `controlled`). `batch`
+   * shows records as this batch sees them so far (loaded, or written by an earlier mutation of
+   * the batch and not yet persisted), so a rule can honour a parent created in the same batch.
+   */
+  subjectAttributes?(tx: Tx, tenantId: string, def: EntityDef, data: Record<string, unknown>, batch: BatchView): Promise<Record<string, unknown>>;
   /** Extra writes in the same transaction once the batch's records are written; returns extra events. */
   afterWrites?(tx: Tx, ctx: WriteContext, writes: AppliedWrite[]): Promise<OutboxMessage[]>;
+}
+
+/** Records addressed by the batch being applied, as decided so far (undefined: not loaded by the batch). */
+export interface BatchView {
+  record(entity: string, id: string): StoredRecord | undefined;
 }
 
 export interface WriteContext {
@@ -277,7 +286,8 @@ export class BatchApplier {
     // A missing record (or another tenant's: RLS hides it) answers NOT_FOUND before any authorization.
     if (c.op !== 'create' && !current) return done(decideMutation(def, intent, current, now), def, current);
     // Authorization on the record as it is (update/delete) and as it would be (create/update).
-    const extra = this.rules.subjectAttributes ? await this.rules.subjectAttributes(tx, tenantId, def, { ...current?.fields, ...data }) : {};
+    const batch: BatchView = { record: (entity, id) => state.records.get(entity)?.get(id) };
+    const extra = this.rules.subjectAttributes ? await this.rules.subjectAttributes(tx, tenantId, def, { ...current?.fields, ...data }, batch) : {};
     if (current && !ability.can(c.op, entitySubject(def.name, { ...current.fields, ...extra }))) {
       return done(reject(MutationRejectCode.FORBIDDEN, `not allowed to ${c.op} this ${def.name} record`), def, current);
     }

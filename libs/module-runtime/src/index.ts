@@ -6,3 +6,4 @@ export * from './module-commands.service';
 export * from './module-commands.filters';
 export * from './module-host.module';
 export * from './bootstrap';
+export * from './feed.service';

@@ -5,7 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { ApplyBatchCommand, ApplyBatchReply, ModuleName, applyBatchPattern } from '@clinisync/contracts';
+import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleName, applyBatchPattern, feedPattern } from '@clinisync/contracts';
 import { JwtVerifier } from '@clinisync/auth';
 import { InboxRepository, OutboxRepository, TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
@@ -26,6 +26,7 @@ import { ModuleServiceConfig } from './module-config';
 import { ModuleCommandsService } from './module-commands.service';
 import { ModuleHttpErrorFilter, ModuleRpcErrorFilter } from './module-commands.filters';
 import { RecordRepository } from './record.repository';
+import { FeedService } from './feed.service';
 
 export const MODULE_CONFIG = Symbol('MODULE_CONFIG');
 export const APP_DATA_SOURCE = Symbol('APP_DATA_SOURCE');
@@ -44,7 +45,10 @@ export interface ModuleHostOptions {
 function commandsController(module: ModuleName) {
   @Controller()
   class ModuleCommandsController {
-    constructor(private readonly service: ModuleCommandsService) {}
+    constructor(
+      private readonly service: ModuleCommandsService,
+      private readonly feeds: FeedService,
+    ) {}
 
     @MessagePattern(applyBatchPattern(module))
     @UseFilters(ModuleRpcErrorFilter)
@@ -58,6 +62,20 @@ function commandsController(module: ModuleName) {
     @UseFilters(ModuleHttpErrorFilter)
     applyBatchHttp(@Body() command: ApplyBatchCommand): Promise<ApplyBatchReply> {
       return this.service.applyBatch(command);
+    }
+
+    @MessagePattern(feedPattern(module))
+    @UseFilters(ModuleRpcErrorFilter)
+    feed(@Payload() request: FeedRequest): Promise<FeedReply> {
+      return this.feeds.feed(request);
+    }
+
+    /** Feed over HTTP: the pull fallback while NATS is unreachable. Not routed by Kong. */
+    @Post('internal/v1/feed')
+    @HttpCode(200)
+    @UseFilters(ModuleHttpErrorFilter)
+    feedHttp(@Body() request: FeedRequest): Promise<FeedReply> {
+      return this.feeds.feed(request);
     }
   }
   return ModuleCommandsController;
@@ -169,6 +187,11 @@ export class ModuleHostModule {
           provide: ModuleCommandsService,
           useFactory: (v: JwtVerifier, a: BatchApplier, r: OutboxRelay, m: OutboxMetrics) => new ModuleCommandsService(v, a, r, m, config.CLINISYNC_FAILPOINT),
           inject: [JwtVerifier, BatchApplier, OutboxRelay, OutboxMetrics],
+        },
+        {
+          provide: FeedService,
+          useFactory: (v: JwtVerifier, t: TenantTransactions) => new FeedService(module, v, t, new RecordRepository()),
+          inject: [JwtVerifier, TenantTransactions],
         },
         {
           provide: READINESS_PROBES,

@@ -108,6 +108,37 @@ export class RecordRepository {
     return rows[0] ? this.toStored(def, rows[0]) : undefined;
   }
 
+  /**
+   * One page of an entity's change feed: rows after `after` in (change_xid, change_seq) order,
+   * written by transactions below `highWater` (and below this snapshot's xmin), so a late
+   * commit is delivered late, never skipped. `facilities` null = every facility.
+   */
+  async feedPage(
+    tx: Tx,
+    def: EntityDef,
+    tenantId: string,
+    after: { xid: string; seq: string },
+    highWater: string,
+    limit: number,
+    facilities: string[] | null,
+  ): Promise<{ record: StoredRecord; xid: string; seq: string; createdAfter: boolean }[]> {
+    const params: unknown[] = [tenantId, after.xid, after.seq, highWater, limit];
+    let facilityFilter = '';
+    if (def.facilityScoped && facilities) {
+      params.push(facilities);
+      facilityFilter = `AND facility_id = ANY($${params.length}::text[])`;
+    }
+    const rows = await tx.query<Row & { xid: string; seq: string; createdAfter: boolean }>(
+      `SELECT ${this.columns(def)}, change_xid::text AS xid, change_seq::text AS seq, (created_xid > $2::xid8) AS "createdAfter"
+         FROM ${this.table(def)}
+        WHERE tenant_id = $1 AND (change_xid, change_seq) > ($2::xid8, $3::bigint)
+          AND change_xid < LEAST($4::xid8, pg_snapshot_xmin(pg_current_snapshot())) ${facilityFilter}
+        ORDER BY change_xid, change_seq LIMIT $5`,
+      params,
+    );
+    return rows.map((r) => ({ record: this.toStored(def, r), xid: r.xid, seq: r.seq, createdAfter: r.createdAfter }));
+  }
+
   /** Ids among `ids` that exist and are not deleted. */
   async liveIds(tx: Tx, def: EntityDef, tenantId: string, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -5,3 +5,4 @@ export * from './records';
 export * from './decide';
 export * from './ordering';
 export * from './audit-event';
+export * from './cursor';

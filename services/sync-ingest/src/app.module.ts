@@ -25,6 +25,9 @@ import { ModuleGateway } from './modules-gateway/module-gateway';
 import { PushController } from './push/push.controller';
 import { PushService } from './push/push.service';
 import { SyncMutationsRepository } from './push/sync-mutations.repository';
+import { PullController } from './pull/pull.controller';
+import { PullService } from './pull/pull.service';
+import { FeedSnapshotRepository } from './pull/feed-snapshot.repository';
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 const DATA_SOURCE = Symbol('DATA_SOURCE');
@@ -52,7 +55,7 @@ export class SyncIngestAppModule {
     return {
       module: SyncIngestAppModule,
       imports: [TerminusModule, LoggerModule.forRoot(loggerParams('sync-ingest', config.LOG_LEVEL))],
-      controllers: [PushController, HealthController, MetricsController],
+      controllers: [PushController, PullController, HealthController, MetricsController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
@@ -99,6 +102,11 @@ export class SyncIngestAppModule {
           provide: PushService,
           useFactory: (t: TenantTransactions, q: SyncMutationsRepository, g: ModuleGateway, m: PushMetrics) => new PushService(t, q, g, m),
           inject: [TenantTransactions, SyncMutationsRepository, ModuleGateway, PushMetrics],
+        },
+        {
+          provide: PullService,
+          useFactory: (t: TenantTransactions, g: ModuleGateway) => new PullService(t, new FeedSnapshotRepository(), g, config.CURSOR_SECRET),
+          inject: [TenantTransactions, ModuleGateway],
         },
         {
           provide: READINESS_PROBES,

@@ -1,6 +1,6 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
-import { ApplyBatchCommand, ApplyBatchReply, ModuleErrorReply, ModuleName, applyBatchPattern } from '@clinisync/contracts';
+import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleErrorReply, ModuleName, applyBatchPattern, feedPattern } from '@clinisync/contracts';
 
 /** A module could not apply a batch over any transport; nothing is known to be applied. */
 export class ModuleUnavailableError extends Error {
@@ -48,29 +48,39 @@ export class ModuleGateway {
     return this.natsConnected;
   }
 
-  async applyBatch(module: ModuleName, command: ApplyBatchCommand): Promise<ApplyBatchReply> {
+  applyBatch(module: ModuleName, command: ApplyBatchCommand): Promise<ApplyBatchReply> {
+    return this.call<ApplyBatchReply>(module, applyBatchPattern(module), 'apply-batch', command, (b) => 'results' in b);
+  }
+
+  feed(module: ModuleName, request: FeedRequest): Promise<FeedReply> {
+    return this.call<FeedReply>(module, feedPattern(module), 'feed', request, (b) => 'pages' in b);
+  }
+
+  private async call<T extends object>(
+    module: ModuleName,
+    pattern: string,
+    path: string,
+    payload: { token: string; correlationId: string },
+    isReply: (body: object) => boolean,
+  ): Promise<T> {
     let natsFailure = 'NATS not connected';
     if (this.natsConnected) {
       try {
-        return await firstValueFrom(this.client.send<ApplyBatchReply>(applyBatchPattern(module), command).pipe(timeout(this.options.timeoutMs)));
+        return await firstValueFrom(this.client.send<T>(pattern, payload).pipe(timeout(this.options.timeoutMs)));
       } catch (e) {
         if (isModuleError(e) && e.error.code !== 'UNAVAILABLE') throw new ModuleUnavailableError(module, `${e.error.code}: ${e.error.message}`);
         natsFailure = isModuleError(e) ? e.error.message : String((e as Error)?.message ?? e);
       }
     }
-    return this.viaHttp(module, command, natsFailure);
-  }
-
-  private async viaHttp(module: ModuleName, command: ApplyBatchCommand, natsFailure: string): Promise<ApplyBatchReply> {
     try {
-      const res = await fetch(`${this.options.httpUrls[module]}/internal/v1/apply-batch`, {
+      const res = await fetch(`${this.options.httpUrls[module]}/internal/v1/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${command.token}`, 'x-correlation-id': command.correlationId },
-        body: JSON.stringify(command),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${payload.token}`, 'x-correlation-id': payload.correlationId },
+        body: JSON.stringify(payload),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      const body = (await res.json()) as ApplyBatchReply | ModuleErrorReply;
-      if (res.ok && 'results' in body) return body;
+      const body = (await res.json()) as T | ModuleErrorReply;
+      if (res.ok && isReply(body)) return body as T;
       throw new Error(isModuleError(body) ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`);
     } catch (e) {
       throw new ModuleUnavailableError(module, `${natsFailure}; HTTP fallback: ${(e as Error).message}`);

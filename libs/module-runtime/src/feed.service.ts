@@ -1,0 +1,67 @@
+import { FeedEntityPage, FeedReply, FeedRequest, ModuleName } from '@clinisync/contracts';
+import { AuthError, JwtVerifier, defineAbilityFor } from '@clinisync/auth';
+import { TenantTransactions } from '@clinisync/persistence';
+import { findEntity, toSyncRecord } from '@clinisync/sync-core';
+import { ALL_FACILITIES } from '@clinisync/contracts';
+import { RecordRepository } from './record.repository';
+import { ModuleCommandError, ModuleCommandErrorCode } from './module-commands.errors';
+
+/**
+ * A module's change feed for pull: entities filled in order until the page limit, only what
+ * the caller may read (role per entity, facility per record), under RLS for the tenant.
+ */
+export class FeedService {
+  constructor(
+    private readonly module: ModuleName,
+    private readonly verifier: JwtVerifier,
+    private readonly transactions: TenantTransactions,
+    private readonly records: RecordRepository,
+  ) {}
+
+  async feed(request: FeedRequest): Promise<FeedReply> {
+    if (!request || !Array.isArray(request.entities) || typeof request.token !== 'string' || !/^\d+$/.test(String(request.highWater))) {
+      throw new ModuleCommandError(ModuleCommandErrorCode.BAD_COMMAND, 'malformed feed request');
+    }
+    let principal;
+    try {
+      principal = await this.verifier.verify(request.token);
+    } catch (e) {
+      if (e instanceof AuthError) throw new ModuleCommandError(ModuleCommandErrorCode.UNAUTHENTICATED, 'token rejected');
+      throw e;
+    }
+    if (principal.tenantId !== request.tenantId) throw new ModuleCommandError(ModuleCommandErrorCode.TENANT_MISMATCH, 'feed tenant differs from token tenant');
+    const ability = defineAbilityFor(principal);
+    const facilities = principal.facilities.includes(ALL_FACILITIES) ? null : principal.facilities;
+    const limit = Math.max(1, Math.min(request.limit, 5000));
+
+    return this.transactions.run(
+      request.tenantId,
+      async (tx) => {
+        const pages: FeedEntityPage[] = [];
+        let remaining = limit;
+        for (const { entity, after } of request.entities) {
+          const def = findEntity(entity);
+          if (!def || def.module !== this.module || !ability.can('read', def.name)) continue;
+          const page: FeedEntityPage = { entity, created: [], updated: [], deleted: [], next: after, hasMore: false };
+          pages.push(page);
+          if (remaining === 0) {
+            page.hasMore = true;
+            continue;
+          }
+          const rows = await this.records.feedPage(tx, def, request.tenantId, after, request.highWater, remaining + 1, def.referenceData ? null : facilities);
+          page.hasMore = rows.length > remaining;
+          const taken = rows.slice(0, remaining);
+          remaining -= taken.length;
+          for (const row of taken) {
+            if (row.record.deletedAt !== null) page.deleted.push(row.record.id);
+            else if (row.createdAfter || after.xid === '0') page.created.push(toSyncRecord(def, row.record));
+            else page.updated.push(toSyncRecord(def, row.record));
+            page.next = { xid: row.xid, seq: row.seq };
+          }
+        }
+        return { pages };
+      },
+      'REPEATABLE READ',
+    );
+  }
+}

@@ -1,0 +1,136 @@
+import {
+  ApiErrorCode,
+  DEFAULT_PULL_LIMIT,
+  EntityChanges,
+  FeedEntityPage,
+  MAX_PULL_LIMIT,
+  ModuleName,
+  PullResponse,
+} from '@clinisync/contracts';
+import { Principal, defineAbilityFor } from '@clinisync/auth';
+import { TenantTransactions } from '@clinisync/persistence';
+import {
+  ENTITIES,
+  FEED_START,
+  FeedPosition,
+  InvalidCursorError,
+  PullCursor,
+  advanceCursor,
+  decodePullCursor,
+  encodePullCursor,
+  findEntity,
+  moduleOrder,
+} from '@clinisync/sync-core';
+import { SyncIngestError } from '../push/push.errors';
+import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
+import { FeedSnapshotRepository } from './feed-snapshot.repository';
+
+export interface PullQuery {
+  cursor?: string;
+  limit?: string;
+  entities?: string;
+  tenantId?: string;
+}
+
+export interface PullContext {
+  principal: Principal;
+  token: string;
+  correlationId: string;
+}
+
+/**
+ * Pull (PROTOCOL.md "Pull"): decode and verify the cursor, take one high-water mark, fan out to
+ * the modules in relation order filling the page, and return WatermelonDB-shaped changes with
+ * a cursor that only moves forward.
+ */
+export class PullService {
+  constructor(
+    private readonly transactions: TenantTransactions,
+    private readonly snapshots: FeedSnapshotRepository,
+    private readonly modules: ModuleGateway,
+    private readonly cursorSecret: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async pull(ctx: PullContext, query: PullQuery): Promise<PullResponse> {
+    const { principal } = ctx;
+    if (query.tenantId !== undefined && query.tenantId !== principal.tenantId) {
+      throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, 'the query names a tenant other than the token');
+    }
+    const limit = this.limit(query.limit);
+    const entities = this.entities(principal, query.entities);
+    let cursor: PullCursor = { tenantId: principal.tenantId, positions: {} };
+    if (query.cursor) {
+      try {
+        cursor = decodePullCursor(query.cursor, this.cursorSecret, principal.tenantId);
+      } catch (e) {
+        if (e instanceof InvalidCursorError) throw new SyncIngestError(ApiErrorCode.INVALID_CURSOR, e.message, [{ path: 'cursor', message: e.message }]);
+        throw e;
+      }
+    }
+    const highWater = await this.transactions.run(principal.tenantId, (tx) => this.snapshots.highWater(tx));
+
+    const changes: Record<string, EntityChanges> = {};
+    for (const e of entities) changes[e] = { created: [], updated: [], deleted: [] };
+    const next: Record<string, FeedPosition> = {};
+    let remaining = limit;
+    let hasMore = false;
+    for (const module of moduleOrder()) {
+      const mine = entities.filter((e) => findEntity(e)?.module === module);
+      if (mine.length === 0) continue;
+      if (remaining === 0) {
+        hasMore = true;
+        break;
+      }
+      const pages = await this.feed(module, ctx, {
+        highWater,
+        limit: remaining,
+        entities: mine.map((entity) => ({ entity, after: cursor.positions[entity] ?? FEED_START })),
+      });
+      for (const page of pages) {
+        const c = changes[page.entity];
+        if (!c) continue;
+        c.created.push(...page.created);
+        c.updated.push(...page.updated);
+        c.deleted.push(...page.deleted);
+        remaining -= page.created.length + page.updated.length + page.deleted.length;
+        next[page.entity] = page.next;
+        hasMore ||= page.hasMore;
+      }
+    }
+    const advanced = advanceCursor(cursor, next);
+    return { changes, cursor: encodePullCursor(advanced, this.cursorSecret), hasMore, serverTime: this.clock().toISOString() };
+  }
+
+  private async feed(module: ModuleName, ctx: PullContext, req: { highWater: string; limit: number; entities: { entity: string; after: FeedPosition }[] }): Promise<FeedEntityPage[]> {
+    try {
+      const reply = await this.modules.feed(module, { tenantId: ctx.principal.tenantId, correlationId: ctx.correlationId, token: ctx.token, ...req });
+      return reply.pages;
+    } catch (e) {
+      if (e instanceof ModuleUnavailableError) {
+        throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, `${module} is unavailable; retry the pull later`, undefined, 5);
+      }
+      throw e;
+    }
+  }
+
+  private limit(raw: string | undefined): number {
+    if (raw === undefined || raw === '') return DEFAULT_PULL_LIMIT;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PULL_LIMIT) {
+      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid limit', [{ path: 'limit', message: `limit must be an integer from 1 to ${MAX_PULL_LIMIT}` }]);
+    }
+    return n;
+  }
+
+  /** Requested entities (default all), restricted to those the caller's roles may read, in registry order. */
+  private entities(principal: Principal, raw: string | undefined): string[] {
+    const requested = raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : ENTITIES.map((e) => e.name);
+    const unknown = requested.filter((e) => !findEntity(e));
+    if (unknown.length > 0) {
+      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'unknown entities', unknown.map((e) => ({ path: 'entities', message: `unknown entity "${e}"` })));
+    }
+    const ability = defineAbilityFor(principal);
+    return ENTITIES.filter((e) => requested.includes(e.name) && ability.can('read', e.name)).map((e) => e.name);
+  }
+}
