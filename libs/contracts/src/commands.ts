@@ -28,6 +28,17 @@ export interface MutationCommand extends Required<Pick<Mutation, 'clientMutation
   changedFields: string[];
   occurredAt?: string;
   payloadHash: string;
+  /** Present when this command applies a conflict resolution (authorized as `resolve`, audited). */
+  resolution?: ResolutionCommand;
+}
+
+export type ConflictResolutionKind = 'client_wins' | 'server_wins' | 'merge' | 'manual_review';
+
+export interface ResolutionCommand {
+  conflictId: string;
+  resolution: Exclude<ConflictResolutionKind, 'manual_review'>;
+  reason?: string;
+  conflictingFields: string[];
 }
 
 /**

@@ -155,6 +155,9 @@ export class BatchApplier {
         events.push(this.changeEvent(ctx, def, result.decision, c));
       }
       if (result.failed) tracker.markFailed(c.id);
+      if (c.resolution && (result.decision.kind === 'write' || result.decision.kind === 'noop')) {
+        events.push(this.resolvedEvent(ctx, c, result.def as EntityDef, result.current, result.decision.record));
+      }
       if (result.result.status === 'rejected' && result.result.code === MutationRejectCode.FORBIDDEN) {
         events.push(this.deniedEvent(ctx, c, result.result.message, result.current));
       }
@@ -173,6 +176,41 @@ export class BatchApplier {
     if (inserted !== finals.length) throw new ConcurrentWriteError('a concurrent apply recorded the same mutation');
     for (const [i, r] of outcome) results[i] = r;
     return { results: results as MutationResult[] };
+  }
+
+  /** A conflict resolution on PHI is audited in the same transaction as the write it causes. */
+  private resolvedEvent(ctx: WriteContext, c: MutationCommand, def: EntityDef, before: StoredRecord | undefined, after: StoredRecord): OutboxMessage {
+    const id = this.ports.newEventId();
+    const r = c.resolution as NonNullable<MutationCommand['resolution']>;
+    const fields = after.fields;
+    const patientId = def.name === 'patients' ? after.id : typeof fields.patientId === 'string' ? fields.patientId : undefined;
+    const audit = buildAuditEvent({
+      id,
+      kind: 'conflict-resolved',
+      recorded: ctx.now,
+      tenantId: ctx.tenantId,
+      correlationId: ctx.correlationId,
+      clientMutationId: c.clientMutationId,
+      actor: { sub: ctx.principal.sub, roles: ctx.principal.roles, deviceId: ctx.deviceId },
+      service: this.module,
+      facilityId: typeof fields.facilityId === 'string' ? fields.facilityId : undefined,
+      action: 'U',
+      outcome: '0',
+      record: {
+        entity: def.name,
+        id: after.id,
+        patientId,
+        beforeVersion: before?.version,
+        afterVersion: after.version,
+        before: before ? toSyncRecord(def, before) : undefined,
+        after: toSyncRecord(def, after),
+        conflictingFields: r.conflictingFields,
+        resolution: r.resolution,
+        reason: r.reason,
+      },
+    });
+    const event = cloudEvent({ id, source: `clinisync/${this.module}`, type: 'clinisync.audit.conflict-resolved', subject: `${def.name}/${after.id}`, time: ctx.now, tenantId: ctx.tenantId, correlationId: ctx.correlationId, data: audit });
+    return { tenantId: ctx.tenantId, id, aggregateId: after.id, subject: auditSubject(ctx.tenantId, 'conflict-resolved'), payload: JSON.stringify(event) };
   }
 
   /** A denied write is itself audited (audit.<tenant>.write-denied), committed with the batch. */
@@ -288,12 +326,13 @@ export class BatchApplier {
     // Authorization on the record as it is (update/delete) and as it would be (create/update).
     const batch: BatchView = { record: (entity, id) => state.records.get(entity)?.get(id) };
     const extra = this.rules.subjectAttributes ? await this.rules.subjectAttributes(tx, tenantId, def, { ...current?.fields, ...data }, batch) : {};
-    if (current && !ability.can(c.op, entitySubject(def.name, { ...current.fields, ...extra }))) {
+    const action = c.resolution ? 'resolve' : c.op;
+    if (current && !ability.can(action, entitySubject(def.name, { ...current.fields, ...extra }))) {
       return done(reject(MutationRejectCode.FORBIDDEN, `not allowed to ${c.op} this ${def.name} record`), def, current);
     }
     if (c.op !== 'delete') {
       const after = { ...(current?.fields ?? {}), ...data, ...extra };
-      if (!ability.can(c.op, entitySubject(def.name, after))) {
+      if (!ability.can(action, entitySubject(def.name, after))) {
         return done(reject(MutationRejectCode.FORBIDDEN, `not allowed to ${c.op} ${def.name} here`), def, current);
       }
     }
@@ -307,6 +346,14 @@ export class BatchApplier {
         const live = inBatch ? inBatch.deletedAt === null : state.liveParents.get(parent.name)?.has(v);
         if (!live) return done(reject(MutationRejectCode.PARENT_NOT_FOUND, `${f.name} ${v} does not exist`), def, current);
       }
+    }
+    if (c.resolution && current) {
+      // A resolution applies only to the version the resolver saw; anything newer is a new conflict.
+      if (current.version !== c.baseVersion || current.deletedAt !== null) {
+        return done({ kind: 'conflict', serverRecord: current, conflictingFields: c.resolution.conflictingFields }, def, current);
+      }
+      // Keeping the server record changes nothing (but is still audited).
+      if (c.resolution.resolution === 'server_wins') return done({ kind: 'noop', record: current }, def, current);
     }
     return done(decideMutation(def, intent, current, now), def, current);
   }

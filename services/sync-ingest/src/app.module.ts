@@ -6,12 +6,15 @@ import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { Registry } from 'prom-client';
 import { JwtAuthGuard, JwtVerifier } from '@clinisync/auth';
-import { TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
-import { parseServers } from '@clinisync/messaging';
+import { OutboxRepository, TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
+import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
+import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import {
   HealthController,
   METRICS_REGISTRY,
   MetricsController,
+  OutboxMetrics,
   PushMetrics,
   READINESS_PROBES,
   ReadinessIndicators,
@@ -28,24 +31,37 @@ import { SyncMutationsRepository } from './push/sync-mutations.repository';
 import { PullController } from './pull/pull.controller';
 import { PullService } from './pull/pull.service';
 import { FeedSnapshotRepository } from './pull/feed-snapshot.repository';
+import { ConflictsController } from './conflicts/conflicts.controller';
+import { ConflictsService } from './conflicts/conflicts.service';
+import { ConflictsRepository } from './conflicts/conflicts.repository';
+import { IngestAudit } from './audit/ingest-audit';
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 const DATA_SOURCE = Symbol('DATA_SOURCE');
+const RELAY_DATA_SOURCE = Symbol('RELAY_DATA_SOURCE');
+const INGEST_OUTBOX = Symbol('INGEST_OUTBOX');
 
 @Injectable()
 class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly gateway: ModuleGateway,
+    private readonly relay: OutboxRelay,
+    private readonly nats: NatsLink,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(RELAY_DATA_SOURCE) private readonly relayDs: DataSource,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.gateway.connect();
+    await Promise.all([ensureStream(this.nats.nc, clinicalStream()), ensureStream(this.nats.nc, auditStream())]).catch(() => undefined);
+    this.relay.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
     await this.gateway.close();
-    await this.ds.destroy();
+    await this.nats.close();
+    await Promise.all([this.ds.destroy(), this.relayDs.destroy()]);
   }
 }
 
@@ -55,7 +71,7 @@ export class SyncIngestAppModule {
     return {
       module: SyncIngestAppModule,
       imports: [TerminusModule, LoggerModule.forRoot(loggerParams('sync-ingest', config.LOG_LEVEL))],
-      controllers: [PushController, PullController, HealthController, MetricsController],
+      controllers: [PushController, PullController, ConflictsController, HealthController, MetricsController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
@@ -98,10 +114,43 @@ export class SyncIngestAppModule {
             ),
         },
         SyncMutationsRepository,
+        ConflictsRepository,
+        { provide: INGEST_OUTBOX, useValue: new OutboxRepository('sync_ingest') },
+        { provide: IngestAudit, useValue: new IngestAudit({ now: () => new Date().toISOString(), newId: () => uuidv7() }) },
+        { provide: OutboxMetrics, useFactory: (r: Registry) => new OutboxMetrics(r), inject: [METRICS_REGISTRY] },
+        {
+          provide: RELAY_DATA_SOURCE,
+          useFactory: () =>
+            createDataSource({
+              url: withCredentials(config.DATABASE_URL, config.DATABASE_RELAY_USER, config.DATABASE_RELAY_PASSWORD),
+              applicationName: 'sync-ingest-relay',
+              poolSize: 2,
+            }).initialize(),
+        },
+        { provide: NatsLink, useFactory: () => NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `sync-ingest-${randomUUID().slice(0, 8)}` }) },
+        {
+          provide: OutboxRelay,
+          useFactory: (relayDb: DataSource, nats: NatsLink, outbox: OutboxRepository, metrics: OutboxMetrics) =>
+            new OutboxRelay(new TenantTransactions(relayDb), outbox, nats, {
+              published: (n) => metrics.published.inc(n),
+              lag: (pending, oldest) => {
+                metrics.pending.set(pending);
+                metrics.lagSeconds.set(oldest);
+              },
+              failed: () => metrics.failures.inc(),
+            }),
+          inject: [RELAY_DATA_SOURCE, NatsLink, INGEST_OUTBOX, OutboxMetrics],
+        },
         {
           provide: PushService,
-          useFactory: (t: TenantTransactions, q: SyncMutationsRepository, g: ModuleGateway, m: PushMetrics) => new PushService(t, q, g, m),
-          inject: [TenantTransactions, SyncMutationsRepository, ModuleGateway, PushMetrics],
+          useFactory: (t: TenantTransactions, q: SyncMutationsRepository, g: ModuleGateway, m: PushMetrics, c: ConflictsRepository, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) =>
+            new PushService(t, q, g, m, c, o, a, () => new Date(), () => r.notify()),
+          inject: [TenantTransactions, SyncMutationsRepository, ModuleGateway, PushMetrics, ConflictsRepository, INGEST_OUTBOX, IngestAudit, OutboxRelay],
+        },
+        {
+          provide: ConflictsService,
+          useFactory: (t: TenantTransactions, c: ConflictsRepository, g: ModuleGateway, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) => new ConflictsService(t, c, g, o, a, () => r.notify()),
+          inject: [TenantTransactions, ConflictsRepository, ModuleGateway, INGEST_OUTBOX, IngestAudit, OutboxRelay],
         },
         {
           provide: PullService,

@@ -1,9 +1,10 @@
-import { DatabasePlan, appGrants } from '@clinisync/persistence';
+import { DatabasePlan, appGrants, relayGrants } from '@clinisync/persistence';
 import { CreateSyncIngestSchema1763769600000 } from './migrations/1763769600000-create-sync-ingest-schema';
+import { AddConflictsAndOutbox1763942400000 } from './migrations/1763942400000-add-conflicts-and-outbox';
 
 export const syncIngestDatabasePlan: DatabasePlan = {
   service: 'sync-ingest',
   schema: 'sync_ingest',
-  migrations: [CreateSyncIngestSchema1763769600000],
-  access: (roles) => appGrants('sync_ingest', roles),
+  migrations: [CreateSyncIngestSchema1763769600000, AddConflictsAndOutbox1763942400000],
+  access: (roles) => [...appGrants('sync_ingest', roles), ...relayGrants('sync_ingest', roles)],
 };

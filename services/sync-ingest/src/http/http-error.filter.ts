@@ -35,9 +35,9 @@ interface Res {
   headersSent?: boolean;
 }
 
-export function sendError(res: Res, code: ApiErrorCode, message: string, details?: ApiErrorDetail[], retryAfter?: number): void {
+export function sendError(res: Res, code: ApiErrorCode, message: string, details?: ApiErrorDetail[], retryAfter?: number, extra?: Record<string, unknown>): void {
   if (res.headersSent) return;
-  const body: ApiErrorBody = { error: { code, message, ...(details && details.length > 0 ? { details } : {}) } };
+  const body: ApiErrorBody = { error: { code, message, ...(details && details.length > 0 ? { details } : {}), ...(extra ?? {}) } };
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   res.status(statusOf(code)).json(body);
 }
@@ -58,7 +58,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Res>();
     if (exception instanceof SyncIngestError) {
-      return sendError(res, exception.code, exception.message, exception.details, exception.retryAfterSeconds ?? (exception.code === ApiErrorCode.UNAVAILABLE ? 5 : undefined));
+      return sendError(res, exception.code, exception.message, exception.details, exception.retryAfterSeconds ?? (exception.code === ApiErrorCode.UNAVAILABLE ? 5 : undefined), exception.extra);
     }
     if (exception instanceof AuthError) return sendError(res, ApiErrorCode.UNAUTHENTICATED, 'authentication required');
     if (exception instanceof HttpException) {

@@ -7,6 +7,8 @@ export class SyncIngestError extends Error {
     message: string,
     readonly details?: ApiErrorDetail[],
     readonly retryAfterSeconds?: number,
+    /** Extra members of the error object (e.g. the new server record of a stale resolution). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'SyncIngestError';

@@ -14,12 +14,14 @@ import {
   toErrorDetails,
 } from '@clinisync/contracts';
 import { Principal, defineAbilityFor } from '@clinisync/auth';
-import { TenantTransactions } from '@clinisync/persistence';
+import { OutboxMessage, OutboxRepository, TenantTransactions, Tx } from '@clinisync/persistence';
 import { PushMetrics } from '@clinisync/observability';
 import { DependencyTracker, getEntity, moduleOrder, mutationPayloadHash, validateMutationData } from '@clinisync/sync-core';
 import { SyncIngestError } from './push.errors';
 import { MutationOutcome, QueueStatus, StoredMutation, SyncMutationsRepository } from './sync-mutations.repository';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
+import { ConflictsRepository, NewConflict } from '../conflicts/conflicts.repository';
+import { IngestAudit } from '../audit/ingest-audit';
 
 export interface PushContext {
   principal: Principal;
@@ -41,7 +43,11 @@ export class PushService {
     private readonly queue: SyncMutationsRepository,
     private readonly modules: ModuleGateway,
     private readonly metrics: PushMetrics,
+    private readonly conflicts: ConflictsRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly audit: IngestAudit,
     private readonly clock: () => Date = () => new Date(),
+    private readonly onCommitted: () => void = () => undefined,
   ) {}
 
   async push(ctx: PushContext, body: unknown): Promise<PushResponse> {
@@ -49,6 +55,7 @@ export class PushService {
     try {
       const request = this.validate(ctx.principal, body);
       const response = await this.process(ctx, request);
+      this.onCommitted();
       this.metrics.pushes.inc({ outcome: 'ok' });
       for (const r of response.results) this.metrics.mutations.inc({ status: r.replayed ? `${r.status}_replayed` : r.status });
       return response;
@@ -126,11 +133,14 @@ export class PushService {
 
       const results: MutationResult[] = new Array(cmds.length);
       const toProcess: number[] = [];
+      const denied = new Set<number>();
+      const reused = new Set<number>();
       cmds.forEach((c, i) => {
         const prior: StoredMutation | undefined = existing.get(c.clientMutationId);
         if (!prior) return toProcess.push(i);
         if (prior.payloadHash !== c.payloadHash) {
           results[i] = rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
+          reused.add(i);
         } else if (FINAL.has(prior.status) && prior.result) {
           results[i] = { ...(JSON.parse(prior.result) as MutationResult), replayed: true };
         } else {
@@ -148,6 +158,7 @@ export class PushService {
         if (!ability.can(c.op, def.name)) {
           results[i] = rejected(c, MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`);
           tracker.markFailed(c.id);
+          denied.add(i);
           continue;
         }
         byModule.set(def.module, [...(byModule.get(def.module) ?? []), i]);
@@ -184,8 +195,67 @@ export class PushService {
         return { clientMutationId: cmds[i].clientMutationId, status, result: JSON.stringify(r) };
       });
       await this.queue.complete(tx, tenantId, outcomes, new Set(existing.keys()));
+      await this.recordConflictsAndAudit(tx, ctx, deviceId, cmds, results, toProcess, { denied, reused });
       return { results, serverTime: this.clock().toISOString() };
     });
+  }
+
+  /**
+   * Every conflict result is stored for resolution; conflicts, role denials and reused keys are
+   * audited. All of it commits with the queue rows, or not at all.
+   */
+  private async recordConflictsAndAudit(
+    tx: Tx,
+    ctx: PushContext,
+    deviceId: string | undefined,
+    cmds: MutationCommand[],
+    results: MutationResult[],
+    processed: number[],
+    flags: { denied: Set<number>; reused: Set<number> },
+  ): Promise<void> {
+    const { principal } = ctx;
+    const actor = { sub: principal.sub, roles: principal.roles, deviceId };
+    const base = { tenantId: principal.tenantId, correlationId: ctx.correlationId, actor };
+    const conflicts: NewConflict[] = [];
+    const events: OutboxMessage[] = [];
+    const processedSet = new Set(processed);
+    results.forEach((r, i) => {
+      const c = cmds[i];
+      const patientOf = (rec: Record<string, unknown>) => (c.entity === 'patients' ? c.id : typeof rec.patientId === 'string' ? rec.patientId : undefined);
+      if (r.status === 'conflict' && processedSet.has(i) && !r.replayed) {
+        const facilityId = typeof r.serverRecord.facilityId === 'string' ? r.serverRecord.facilityId : null;
+        conflicts.push({
+          id: r.conflictId,
+          clientMutationId: c.clientMutationId,
+          entity: c.entity,
+          recordId: c.id,
+          facilityId,
+          patientId: patientOf(r.serverRecord) ?? null,
+          baseVersion: c.baseVersion ?? null,
+          serverVersion: r.serverVersion,
+          clientPayload: { op: c.op, data: c.data, occurredAt: c.occurredAt },
+          changedFields: c.changedFields,
+          conflictingFields: r.conflictingFields,
+          serverRecord: r.serverRecord,
+          deviceId: deviceId ?? null,
+          actorId: principal.sub,
+          correlationId: ctx.correlationId,
+        });
+        events.push(
+          this.audit.event(
+            { ...base, kind: 'conflict-detected', clientMutationId: c.clientMutationId, facilityId: facilityId ?? undefined, action: 'U', outcome: '4', outcomeDesc: 'stale edit held for resolution',
+              record: { entity: c.entity, id: c.id, patientId: patientOf(r.serverRecord), beforeVersion: c.baseVersion, afterVersion: r.serverVersion, before: c.data, after: r.serverRecord, conflictingFields: r.conflictingFields } },
+            c.id,
+          ),
+        );
+      } else if (flags.reused.has(i) && r.status === 'rejected') {
+        events.push(this.audit.event({ ...base, kind: 'idempotency-key-reused', clientMutationId: c.clientMutationId, action: 'E', outcome: '4', outcomeDesc: r.message, record: { entity: c.entity, id: c.id, after: c.data } }, c.id));
+      } else if (flags.denied.has(i) && r.status === 'rejected') {
+        events.push(this.audit.event({ ...base, kind: 'write-denied', clientMutationId: c.clientMutationId, action: c.op === 'create' ? 'C' : c.op === 'update' ? 'U' : 'D', outcome: '4', outcomeDesc: r.message, record: { entity: c.entity, id: c.id, after: c.data } }, c.id));
+      }
+    });
+    await this.conflicts.insert(tx, principal.tenantId, conflicts);
+    await this.outbox.append(tx, events);
   }
 }
 
