@@ -35,6 +35,8 @@ import { ConflictsController } from './conflicts/conflicts.controller';
 import { ConflictsService } from './conflicts/conflicts.service';
 import { ConflictsRepository } from './conflicts/conflicts.repository';
 import { IngestAudit } from './audit/ingest-audit';
+import { QueueController } from './queue/queue.controller';
+import { QueueService } from './queue/queue.service';
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 const DATA_SOURCE = Symbol('DATA_SOURCE');
@@ -71,7 +73,7 @@ export class SyncIngestAppModule {
     return {
       module: SyncIngestAppModule,
       imports: [TerminusModule, LoggerModule.forRoot(loggerParams('sync-ingest', config.LOG_LEVEL))],
-      controllers: [PushController, PullController, ConflictsController, HealthController, MetricsController],
+      controllers: [PushController, PullController, ConflictsController, QueueController, HealthController, MetricsController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
@@ -151,6 +153,11 @@ export class SyncIngestAppModule {
           provide: ConflictsService,
           useFactory: (t: TenantTransactions, c: ConflictsRepository, g: ModuleGateway, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) => new ConflictsService(t, c, g, o, a, () => r.notify()),
           inject: [TenantTransactions, ConflictsRepository, ModuleGateway, INGEST_OUTBOX, IngestAudit, OutboxRelay],
+        },
+        {
+          provide: QueueService,
+          useFactory: (t: TenantTransactions, q: SyncMutationsRepository, p: PushService, cr: ConflictsRepository, cs: ConflictsService) => new QueueService(t, q, p, cr, cs),
+          inject: [TenantTransactions, SyncMutationsRepository, PushService, ConflictsRepository, ConflictsService],
         },
         {
           provide: PullService,

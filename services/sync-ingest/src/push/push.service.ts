@@ -107,7 +107,8 @@ export class PushService {
         data,
         changedFields,
         occurredAt: m.occurredAt,
-        payloadHash: mutationPayloadHash({ ...m, data: m.data, changedFields: m.changedFields }),
+        // Hash of the normalised mutation: a retry, or the queue API replaying a stored one, hashes equal.
+        payloadHash: mutationPayloadHash({ entity: m.entity, op: m.op, id: m.id.toLowerCase(), baseVersion: m.baseVersion, data, changedFields, occurredAt: m.occurredAt }),
       };
     });
     return { deviceId: dto.deviceId, commands };

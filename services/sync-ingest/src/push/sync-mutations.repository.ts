@@ -94,4 +94,45 @@ export class SyncMutationsRepository {
       [tenantId, json],
     );
   }
+
+  async find(tx: Tx, tenantId: string, clientMutationId: string): Promise<(StoredMutation & QueuedView) | undefined> {
+    const rows = await tx.query<StoredMutation & QueuedView>(
+      `SELECT ${QUEUE_COLUMNS} FROM sync_ingest.sync_mutations WHERE tenant_id = $1 AND client_mutation_id = $2::uuid`,
+      [tenantId, clientMutationId],
+    );
+    return rows[0];
+  }
+
+  async byDevice(tx: Tx, tenantId: string, deviceId: string, statuses: QueueStatus[], limit = 500): Promise<(StoredMutation & QueuedView)[]> {
+    return tx.query<StoredMutation & QueuedView>(
+      `SELECT ${QUEUE_COLUMNS} FROM sync_ingest.sync_mutations
+        WHERE tenant_id = $1 AND device_id = $2 AND status = ANY($3::text[]) ORDER BY received_at, client_mutation_id LIMIT $4`,
+      [tenantId, deviceId, statuses, limit],
+    );
+  }
+
+  async stats(tx: Tx, tenantId: string): Promise<Record<QueueStatus, number>> {
+    const rows = await tx.query<{ status: QueueStatus; n: number }>(
+      `SELECT status, count(*)::int AS n FROM sync_ingest.sync_mutations WHERE tenant_id = $1 GROUP BY status`,
+      [tenantId],
+    );
+    const out = { pending: 0, applied: 0, merged: 0, conflict: 0, rejected: 0, failed: 0 };
+    for (const r of rows) out[r.status] = r.n;
+    return out;
+  }
 }
+
+/** What the single-operation queue API shows of a stored mutation. */
+export interface QueuedView {
+  entity: string;
+  op: string;
+  recordId: string;
+  baseVersion: number | null;
+  payload: { entity: string; op: string; id: string; baseVersion?: number; data: Record<string, unknown>; changedFields: string[]; occurredAt?: string };
+  deviceId: string | null;
+  receivedAt: string;
+}
+
+const QUEUE_COLUMNS = `client_mutation_id::text AS "clientMutationId", payload_hash AS "payloadHash", status, result::text AS result,
+  retry_count AS "retryCount", entity, op, record_id::text AS "recordId", base_version AS "baseVersion", payload, device_id AS "deviceId",
+  to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "receivedAt"`;
