@@ -54,3 +54,25 @@ export interface FeedEntityPage {
 export interface FeedReply {
   pages: FeedEntityPage[];
 }
+
+/** NATS request-reply pattern of a module's online-mode reads. */
+export function readPattern(module: string): string {
+  return `clinisync.${module}.read`;
+}
+
+/** Online-mode read: one record by id, or a filtered keyset page. */
+export interface ReadRequest {
+  tenantId: string;
+  correlationId: string;
+  token: string;
+  entity: string;
+  id?: string;
+  filters?: { patientId?: string; facilityId?: string; updatedSince?: string };
+  after?: { updatedAt: string; id: string };
+  limit?: number;
+}
+
+export interface ReadReply {
+  items: import('./records').SyncRecord[];
+  hasMore: boolean;
+}

@@ -1,7 +1,8 @@
-import { FeedEntityPage, FeedReply, FeedRequest, ModuleName } from '@clinisync/contracts';
+import { FeedEntityPage, FeedReply, FeedRequest, ModuleName, ReadReply, ReadRequest } from '@clinisync/contracts';
 import { AuthError, JwtVerifier, defineAbilityFor } from '@clinisync/auth';
 import { TenantTransactions } from '@clinisync/persistence';
 import { findEntity, toSyncRecord } from '@clinisync/sync-core';
+import { entitySubject } from '@clinisync/auth';
 import { ALL_FACILITIES } from '@clinisync/contracts';
 import { RecordRepository } from './record.repository';
 import { ModuleCommandError, ModuleCommandErrorCode } from './module-commands.errors';
@@ -18,10 +19,7 @@ export class FeedService {
     private readonly records: RecordRepository,
   ) {}
 
-  async feed(request: FeedRequest): Promise<FeedReply> {
-    if (!request || !Array.isArray(request.entities) || typeof request.token !== 'string' || !/^\d+$/.test(String(request.highWater))) {
-      throw new ModuleCommandError(ModuleCommandErrorCode.BAD_COMMAND, 'malformed feed request');
-    }
+  private async principalOf(request: { token: string; tenantId: string }) {
     let principal;
     try {
       principal = await this.verifier.verify(request.token);
@@ -29,7 +27,40 @@ export class FeedService {
       if (e instanceof AuthError) throw new ModuleCommandError(ModuleCommandErrorCode.UNAUTHENTICATED, 'token rejected');
       throw e;
     }
-    if (principal.tenantId !== request.tenantId) throw new ModuleCommandError(ModuleCommandErrorCode.TENANT_MISMATCH, 'feed tenant differs from token tenant');
+    if (principal.tenantId !== request.tenantId) throw new ModuleCommandError(ModuleCommandErrorCode.TENANT_MISMATCH, 'request tenant differs from token tenant');
+    return principal;
+  }
+
+  /**
+   * Online-mode reads: what the caller could pull, nothing more. A missing, deleted, foreign or
+   * out-of-facility record is simply absent (the caller answers 404 for all alike).
+   */
+  async read(request: ReadRequest): Promise<ReadReply> {
+    if (!request || typeof request.entity !== 'string' || typeof request.token !== 'string') {
+      throw new ModuleCommandError(ModuleCommandErrorCode.BAD_COMMAND, 'malformed read request');
+    }
+    const principal = await this.principalOf(request);
+    const def = findEntity(request.entity);
+    const ability = defineAbilityFor(principal);
+    if (!def || def.module !== this.module || !ability.can('read', def.name)) return { items: [], hasMore: false };
+    const facilities = principal.facilities.includes(ALL_FACILITIES) || def.referenceData ? null : principal.facilities;
+    return this.transactions.run(request.tenantId, async (tx) => {
+      if (request.id) {
+        const rec = await this.records.findOne(tx, def, request.tenantId, request.id);
+        const visible = rec && rec.deletedAt === null && ability.can('read', entitySubject(def.name, rec.fields));
+        return { items: visible ? [toSyncRecord(def, rec)] : [], hasMore: false };
+      }
+      const limit = Math.max(1, Math.min(request.limit ?? 100, 1000));
+      const rows = await this.records.list(tx, def, request.tenantId, { facilities, ...request.filters, after: request.after, limit: limit + 1 });
+      return { items: rows.slice(0, limit).map((r) => toSyncRecord(def, r)), hasMore: rows.length > limit };
+    });
+  }
+
+  async feed(request: FeedRequest): Promise<FeedReply> {
+    if (!request || !Array.isArray(request.entities) || typeof request.token !== 'string' || !/^\d+$/.test(String(request.highWater))) {
+      throw new ModuleCommandError(ModuleCommandErrorCode.BAD_COMMAND, 'malformed feed request');
+    }
+    const principal = await this.principalOf(request);
     const ability = defineAbilityFor(principal);
     const facilities = principal.facilities.includes(ALL_FACILITIES) ? null : principal.facilities;
     const limit = Math.max(1, Math.min(request.limit, 5000));

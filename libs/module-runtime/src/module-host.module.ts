@@ -5,7 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleName, applyBatchPattern, feedPattern } from '@clinisync/contracts';
+import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleName, ReadReply, ReadRequest, applyBatchPattern, feedPattern, readPattern } from '@clinisync/contracts';
 import { JwtVerifier } from '@clinisync/auth';
 import { InboxRepository, OutboxRepository, TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
@@ -76,6 +76,20 @@ function commandsController(module: ModuleName) {
     @UseFilters(ModuleHttpErrorFilter)
     feedHttp(@Body() request: FeedRequest): Promise<FeedReply> {
       return this.feeds.feed(request);
+    }
+
+    @MessagePattern(readPattern(module))
+    @UseFilters(ModuleRpcErrorFilter)
+    read(@Payload() request: ReadRequest): Promise<ReadReply> {
+      return this.feeds.read(request);
+    }
+
+    /** Online-mode reads over HTTP while NATS is unreachable. Not routed by Kong. */
+    @Post('internal/v1/read')
+    @HttpCode(200)
+    @UseFilters(ModuleHttpErrorFilter)
+    readHttp(@Body() request: ReadRequest): Promise<ReadReply> {
+      return this.feeds.read(request);
     }
   }
   return ModuleCommandsController;

@@ -139,6 +139,31 @@ export class RecordRepository {
     return rows.map((r) => ({ record: this.toStored(def, r), xid: r.xid, seq: r.seq, createdAfter: r.createdAfter }));
   }
 
+  /** Live records for online-mode reads, keyset-paged on (updated_at, id). */
+  async list(
+    tx: Tx,
+    def: EntityDef,
+    tenantId: string,
+    q: { facilities: string[] | null; patientId?: string; facilityId?: string; updatedSince?: string; after?: { updatedAt: string; id: string }; limit: number },
+  ): Promise<StoredRecord[]> {
+    const params: unknown[] = [tenantId, q.limit];
+    const where = ['tenant_id = $1', 'deleted_at IS NULL'];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace(/\?/g, `$${params.length}`));
+    };
+    if (def.facilityScoped && q.facilities) add('facility_id = ANY(?::text[])', q.facilities);
+    if (q.facilityId && def.facilityScoped) add('facility_id = ?', q.facilityId);
+    if (q.patientId && def.fields.some((f) => f.name === 'patientId')) add('patient_id = ?::uuid', q.patientId);
+    if (q.updatedSince) add('updated_at >= ?::timestamptz', q.updatedSince);
+    if (q.after) {
+      params.push(q.after.updatedAt, q.after.id);
+      where.push(`(updated_at, id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    const rows = await tx.query<Row>(`SELECT ${this.columns(def)} FROM ${this.table(def)} WHERE ${where.join(' AND ')} ORDER BY updated_at, id LIMIT $2`, params);
+    return rows.map((r) => this.toStored(def, r));
+  }
+
   /** Ids among `ids` that exist and are not deleted. */
   async liveIds(tx: Tx, def: EntityDef, tenantId: string, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

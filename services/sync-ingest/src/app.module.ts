@@ -37,6 +37,8 @@ import { ConflictsRepository } from './conflicts/conflicts.repository';
 import { IngestAudit } from './audit/ingest-audit';
 import { QueueController } from './queue/queue.controller';
 import { QueueService } from './queue/queue.service';
+import { RecordsController } from './records/records.controller';
+import { RecordsService } from './records/records.service';
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 const DATA_SOURCE = Symbol('DATA_SOURCE');
@@ -73,7 +75,7 @@ export class SyncIngestAppModule {
     return {
       module: SyncIngestAppModule,
       imports: [TerminusModule, LoggerModule.forRoot(loggerParams('sync-ingest', config.LOG_LEVEL))],
-      controllers: [PushController, PullController, ConflictsController, QueueController, HealthController, MetricsController],
+      controllers: [PushController, PullController, ConflictsController, QueueController, RecordsController, HealthController, MetricsController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
@@ -154,6 +156,7 @@ export class SyncIngestAppModule {
           useFactory: (t: TenantTransactions, c: ConflictsRepository, g: ModuleGateway, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) => new ConflictsService(t, c, g, o, a, () => r.notify()),
           inject: [TenantTransactions, ConflictsRepository, ModuleGateway, INGEST_OUTBOX, IngestAudit, OutboxRelay],
         },
+        { provide: RecordsService, useFactory: (g: ModuleGateway) => new RecordsService(g), inject: [ModuleGateway] },
         {
           provide: QueueService,
           useFactory: (t: TenantTransactions, q: SyncMutationsRepository, p: PushService, cr: ConflictsRepository, cs: ConflictsService) => new QueueService(t, q, p, cr, cs),

@@ -1,6 +1,6 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
-import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleErrorReply, ModuleName, applyBatchPattern, feedPattern } from '@clinisync/contracts';
+import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleErrorReply, ModuleName, ReadReply, ReadRequest, applyBatchPattern, feedPattern, readPattern } from '@clinisync/contracts';
 
 /** A module could not apply a batch over any transport; nothing is known to be applied. */
 export class ModuleUnavailableError extends Error {
@@ -54,6 +54,10 @@ export class ModuleGateway {
 
   feed(module: ModuleName, request: FeedRequest): Promise<FeedReply> {
     return this.call<FeedReply>(module, feedPattern(module), 'feed', request, (b) => 'pages' in b);
+  }
+
+  read(module: ModuleName, request: ReadRequest): Promise<ReadReply> {
+    return this.call<ReadReply>(module, readPattern(module), 'read', request, (b) => 'items' in b);
   }
 
   private async call<T extends object>(
