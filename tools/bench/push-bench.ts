@@ -92,7 +92,9 @@ async function main(): Promise<void> {
   };
   const children: ChildProcess[] = [];
   const run = (name: string, port: number) => {
-    const c = spawn(process.execPath, [join(ROOT, 'dist/tools/runtime/run-service.js'), name], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+    // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the services.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const c = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/tools/runtime/run-service.js'), name], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(c);
     return c;
   };
