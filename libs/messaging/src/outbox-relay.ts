@@ -7,8 +7,6 @@ export interface OutboxRelayOptions {
   batchSize: number;
   /** Idle poll interval; a local commit also wakes the relay at once. */
   pollIntervalMs: number;
-  /** Published rows are pruned after this long (unpublished ones never). */
-  retentionSeconds: number;
   publishTimeoutMs: number;
 }
 
@@ -21,7 +19,6 @@ export interface RelayObserver {
 export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   batchSize: 500,
   pollIntervalMs: 250,
-  retentionSeconds: 7 * 24 * 3600,
   publishTimeoutMs: 5_000,
 };
 
@@ -33,7 +30,6 @@ export class OutboxRelay {
   private running = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
-  private lastPrune = 0;
 
   constructor(
     private readonly transactions: TenantTransactions,
@@ -74,10 +70,6 @@ export class OutboxRelay {
       }
       const lag = await this.outbox.lag(tx);
       this.observer.lag(lag.pending, lag.oldestSeconds);
-      if (Date.now() - this.lastPrune > 3_600_000) {
-        this.lastPrune = Date.now();
-        await this.outbox.prunePublished(tx, this.options.retentionSeconds);
-      }
       return rows.length;
     });
   }

@@ -39,6 +39,8 @@ describe('outbox relay', () => {
     const relay = new OutboxRelay(new TenantTransactions(relayDb), outbox, link, { published: (n) => (metrics.published += n), lag: () => undefined, failed: () => undefined });
     expect(await relay.publishPending()).toBe(3);
     expect(await relay.publishPending()).toBe(0);
+    // Published events leave the outbox (JetStream keeps them).
+    expect(await new TenantTransactions(relayDb).runUnscoped((t) => t.query('SELECT * FROM patients.outbox'))).toEqual([]);
     const stored = await readStream(nats.url, 'CLINICAL');
     expect(stored.map((m) => m.msgId)).toEqual(events.map((e) => e.id));
     expect(stored.map((m) => m.subject)).toEqual(events.map((e) => e.subject));
@@ -47,6 +49,8 @@ describe('outbox relay', () => {
 
   it('the app role cannot read the outbox without a tenant, the relay role can', async () => {
     const tx = new TenantTransactions(app);
+    const pendingEvent = { tenantId: 't3', id: newId(), aggregateId: newId(), subject: 'clinical.t3.patients.patients.created', payload: '{}' };
+    await tx.run('t3', (t) => new OutboxRepository('patients').append(t, [pendingEvent]));
     expect(await tx.runUnscoped((t) => t.query('SELECT * FROM patients.outbox'))).toEqual([]);
     const relayTx = new TenantTransactions(relayDb);
     expect((await relayTx.runUnscoped((t) => t.query('SELECT * FROM patients.outbox'))).length).toBeGreaterThan(0);

@@ -194,7 +194,7 @@ export class ModuleHostModule {
                 metrics.lagSeconds.set(oldest);
               },
               failed: () => metrics.failures.inc(),
-            }, { batchSize: 500, pollIntervalMs: config.OUTBOX_POLL_MS, retentionSeconds: 7 * 24 * 3600, publishTimeoutMs: 5_000 }),
+            }, { batchSize: 500, pollIntervalMs: config.OUTBOX_POLL_MS, publishTimeoutMs: 5_000 }),
           inject: [RELAY_DATA_SOURCE, NatsLink, OutboxMetrics],
         },
         {

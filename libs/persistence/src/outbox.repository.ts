@@ -52,9 +52,13 @@ export class OutboxRepository {
     );
   }
 
+  /**
+   * Removes published events: JetStream keeps them (CLINICAL 30 days, AUDIT years), so the
+   * outbox only holds what is still to be sent, and publishing costs no extra row version.
+   */
   async markPublished(tx: Tx, seqs: string[]): Promise<void> {
     if (seqs.length === 0) return;
-    await tx.query(`UPDATE ${this.schema}.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [seqs]);
+    await tx.query(`DELETE FROM ${this.schema}.outbox WHERE seq = ANY($1::bigint[])`, [seqs]);
   }
 
   async lag(tx: Tx): Promise<{ pending: number; oldestSeconds: number }> {
@@ -65,12 +69,4 @@ export class OutboxRepository {
     return { pending: Number(row.pending), oldestSeconds: row.oldest ?? 0 };
   }
 
-  /** Drops published events older than the retention; unpublished events are never dropped. */
-  async prunePublished(tx: Tx, olderThanSeconds: number): Promise<number> {
-    const r = await tx.execute(
-      `DELETE FROM ${this.schema}.outbox WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)`,
-      [olderThanSeconds],
-    );
-    return r.rowCount;
-  }
 }
