@@ -25,14 +25,14 @@ CREATE EXTENSION IF NOT EXISTS citus;
 SET citus.shard_count = 64;
 
 -- ---------------------------------------------------------------------------------------------
--- sync_ingest: server-side sync queue, conflicts, the single-operation queue of the seed API.
+-- sync_ingest: server-side sync queue (also the single-operation queue API), conflicts, its audit outbox.
 -- sync_mutations is the anchor of the colocation group every other table joins.
 SELECT create_distributed_table('sync_ingest.sync_mutations', 'tenant_id')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sync_ingest.sync_mutations'::regclass);
 SELECT create_distributed_table('sync_ingest.conflicts', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sync_ingest.conflicts'::regclass);
-SELECT create_distributed_table('sync_ingest.sync_queue', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
- WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sync_ingest.sync_queue'::regclass);
+SELECT create_distributed_table('sync_ingest.outbox', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sync_ingest.outbox'::regclass);
 
 -- ---------------------------------------------------------------------------------------------
 -- patients

@@ -588,7 +588,7 @@ describe('deploy/citus/distribute.sql', () => {
   const expected = [
     'sync_ingest.sync_mutations',
     'sync_ingest.conflicts',
-    'sync_ingest.sync_queue',
+    'sync_ingest.outbox',
     ...['patients', 'visits', 'vitals', 'problems', 'clinical_notes', 'appointments', 'inbox', 'outbox'].map(
       (t) => `patients.${t}`,
     ),
