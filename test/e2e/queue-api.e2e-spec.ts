@@ -81,6 +81,14 @@ describe('single-operation queue API (PROTOCOL.md Single-operation queue)', () =
     expect(stats.json.syncRate as number).toBeGreaterThan(0);
   });
 
+  it("keeps a queued operation private to the user who queued it (and admins)", async () => {
+    const q = await call('POST', 'queue', nurse, { deviceId: 'kiosk-4', operation: 'CREATE', resourceType: 'patients', resourceId: newId(), data: { givenName: 'Neema', facilityId: 'f-1' } });
+    const colleague = await p.token({ sub: 'someone-else', roles: ['nurse', 'clinician'], facilities: ['f-1'] });
+    expect((await call('POST', `process/${q.json.id}`, colleague)).status).toBe(404);
+    expect((await call('GET', 'pending?deviceId=kiosk-4', colleague)).json.items).toEqual([]);
+    expect((await call('POST', `process/${q.json.id}`, nurse)).json).toMatchObject({ status: 'SYNCED' });
+  });
+
   it('validates a queued operation like push, with the queue field names', async () => {
     const bad = await call('POST', 'queue', nurse, { deviceId: 'k', operation: 'UPSERT', resourceType: 'patients', resourceId: newId(), data: {} });
     expect(bad.status).toBe(400);

@@ -130,9 +130,10 @@ export interface QueuedView {
   baseVersion: number | null;
   payload: { entity: string; op: string; id: string; baseVersion?: number; data: Record<string, unknown>; changedFields: string[]; occurredAt?: string };
   deviceId: string | null;
+  actorId: string;
   receivedAt: string;
 }
 
 const QUEUE_COLUMNS = `client_mutation_id::text AS "clientMutationId", payload_hash AS "payloadHash", status, result::text AS result,
-  retry_count AS "retryCount", entity, op, record_id::text AS "recordId", base_version AS "baseVersion", payload, device_id AS "deviceId",
+  retry_count AS "retryCount", entity, op, record_id::text AS "recordId", base_version AS "baseVersion", payload, device_id AS "deviceId", actor_id AS "actorId",
   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "receivedAt"`;

@@ -130,20 +130,19 @@ export class QueueService {
   async pending(principal: Principal, deviceId: string | undefined): Promise<{ items: QueueItem[] }> {
     if (!deviceId) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
     const rows = await this.transactions.run(principal.tenantId, (tx) => this.queue.byDevice(tx, principal.tenantId, deviceId, ['pending', 'failed']));
-    return { items: rows.map(item) };
+    return { items: rows.filter((r) => r.actorId === principal.sub || principal.roles.includes('admin')).map(item) };
   }
 
   /** Runs one queued operation through the push pipeline; a processed one answers its stored result. */
   async process(ctx: PushContext, id: string): Promise<ProcessResponse> {
-    const tenantId = ctx.principal.tenantId;
-    const stored = await this.load(tenantId, id);
+    const stored = await this.load(ctx.principal, id);
     const p = stored.payload;
     const mutation: Mutation = { clientMutationId: stored.clientMutationId, entity: p.entity, op: p.op as Mutation['op'], id: p.id, data: p.data, changedFields: p.changedFields };
     if (p.baseVersion !== undefined && p.baseVersion !== null) mutation.baseVersion = p.baseVersion;
     if (p.occurredAt) mutation.occurredAt = p.occurredAt;
     const response = await this.push.push(ctx, { ...(stored.deviceId ? { deviceId: stored.deviceId } : {}), mutations: [mutation] });
     const result = response.results[0];
-    const after = await this.load(tenantId, id);
+    const after = await this.load(ctx.principal, id);
     const out: ProcessResponse = { ...item(after), result };
     if (result.status === 'rejected' && result.code === 'IDEMPOTENCY_KEY_REUSED') out.status = 'FAILED';
     if (result.status === 'conflict') {
@@ -158,6 +157,7 @@ export class QueueService {
     const kind = map[resolution ?? ''];
     if (!kind) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid resolution', [{ path: 'resolution', message: 'resolution must be CLIENT_WINS, SERVER_WINS or MANUAL' }]);
     const tenantId = ctx.principal.tenantId;
+    await this.load(ctx.principal, id);
     const conflict = await this.transactions.run(tenantId, (tx) => this.conflictsRepo.findByMutation(tx, tenantId, id));
     if (!conflict) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no conflict for this queued operation');
     return this.conflicts.resolve({ principal: ctx.principal, token: ctx.token, correlationId: ctx.correlationId, deviceId: ctx.deviceIdHeader }, conflict.id, { resolution: kind });
@@ -166,7 +166,9 @@ export class QueueService {
   /** Re-runs every failed (retryable) operation of a device through the push pipeline. */
   async retry(ctx: PushContext, deviceId: string | undefined): Promise<{ retried: number; items: ProcessResponse[] }> {
     if (!deviceId) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
-    const rows = await this.transactions.run(ctx.principal.tenantId, (tx) => this.queue.byDevice(tx, ctx.principal.tenantId, deviceId, ['failed', 'pending']));
+    const rows = (await this.transactions.run(ctx.principal.tenantId, (tx) => this.queue.byDevice(tx, ctx.principal.tenantId, deviceId, ['failed', 'pending']))).filter(
+      (r) => r.actorId === ctx.principal.sub || ctx.principal.roles.includes('admin'),
+    );
     const items: ProcessResponse[] = [];
     for (const row of rows) items.push(await this.process(ctx, row.clientMutationId));
     return { retried: items.length, items };
@@ -180,10 +182,17 @@ export class QueueService {
     return { total, pending: s.pending, synced, failed: s.rejected + s.failed, conflicts: s.conflict, syncRate: total === 0 ? 0 : Math.round((synced / total) * 10_000) / 10_000 };
   }
 
-  private async load(tenantId: string, id: string): Promise<StoredMutation & QueuedView> {
+  /**
+   * A queued operation is visible to the user who queued it and to admins only: its stored
+   * result may hold a server record (PHI), so knowing its id is not enough.
+   */
+  private async load(principal: Principal, id: string): Promise<StoredMutation & QueuedView> {
+    const tenantId = principal.tenantId;
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such queued operation');
     const row = await this.transactions.run(tenantId, (tx) => this.queue.find(tx, tenantId, id));
-    if (!row) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such queued operation');
+    if (!row || (row.actorId !== principal.sub && !principal.roles.includes('admin'))) {
+      throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such queued operation');
+    }
     return row;
   }
 }
