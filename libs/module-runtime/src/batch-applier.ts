@@ -25,6 +25,7 @@ import {
   findEntity,
   normaliseData,
   orderBatch,
+  referencedIds,
   referenceFields,
   reject,
   toSyncRecord,
@@ -92,7 +93,35 @@ export class BatchApplier {
     private readonly rules: ModuleRules = {},
   ) {}
 
+  /**
+   * Fast path: the whole batch in one transaction (one commit for up to 500 mutations). If that
+   * fails for a reason other than a race, each aggregate is applied in its own transaction, so
+   * one bad aggregate cannot hold back the others; its own mutations come back retryable.
+   */
   async apply(command: ApplyBatchCommand, principal: Principal): Promise<ApplyBatchReply> {
+    try {
+      return await this.applyWithRetry(command, principal);
+    } catch (e) {
+      const groups = aggregateGroups(command.commands);
+      if (groups.length <= 1) throw e;
+      const results: MutationResult[] = new Array(command.commands.length);
+      for (const group of groups) {
+        const sub = { ...command, commands: group.map((i) => command.commands[i]) };
+        try {
+          const reply = await this.applyWithRetry(sub, principal);
+          group.forEach((i, k) => (results[i] = reply.results[k]));
+        } catch {
+          for (const i of group) {
+            const c = command.commands[i];
+            results[i] = { clientMutationId: c.clientMutationId, status: 'rejected', id: c.id, code: MutationRejectCode.UNAVAILABLE, message: 'could not be applied; retry later', retryable: true };
+          }
+        }
+      }
+      return { results };
+    }
+  }
+
+  private async applyWithRetry(command: ApplyBatchCommand, principal: Principal): Promise<ApplyBatchReply> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.transactions.run(command.tenantId, (tx) => this.applyIn(tx, command, principal));
@@ -404,4 +433,35 @@ export class BatchApplier {
       }
     }
   }
+}
+
+/**
+ * Groups a batch by aggregate: a record together with the records of the batch that reference
+ * it (a patient with its visits and vitals), keeping array order inside each group.
+ */
+export function aggregateGroups(cmds: readonly MutationCommand[]): number[][] {
+  const parent = new Map<string, string>();
+  const find = (id: string): string => {
+    let root = id;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root) as string;
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(rb, ra);
+  };
+  for (const c of cmds) {
+    if (!parent.has(c.id)) parent.set(c.id, c.id);
+    for (const ref of referencedIds(c)) {
+      if (!parent.has(ref)) parent.set(ref, ref);
+      union(ref, c.id);
+    }
+  }
+  const groups = new Map<string, number[]>();
+  cmds.forEach((c, i) => {
+    const root = find(c.id);
+    groups.set(root, [...(groups.get(root) ?? []), i]);
+  });
+  return [...groups.values()];
 }

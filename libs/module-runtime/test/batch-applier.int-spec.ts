@@ -4,7 +4,7 @@ import { ApplyBatchCommand } from '@clinisync/contracts';
 import { InboxRepository, OutboxRepository, TenantTransactions } from '@clinisync/persistence';
 import { ENTITIES, entitiesOfModule, mutationPayloadHash } from '@clinisync/sync-core';
 import { Principal } from '@clinisync/auth';
-import { BatchApplier, RecordRepository, sqlType } from '@clinisync/module-runtime';
+import { BatchApplier, RecordRepository, aggregateGroups, sqlType } from '@clinisync/module-runtime';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { patientsDatabasePlan } from '../../../services/patients/src/database';
 import { newId } from '../../../test/support/builders';
@@ -57,6 +57,32 @@ describe('BatchApplier with inbox and outbox', () => {
     expect(results[0]).toEqual(results[1]);
     expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [id])).toBe(1);
     expect(await count('SELECT count(*)::int AS n FROM patients.outbox WHERE aggregate_id = $1', [id])).toBe(1);
+  });
+
+  it('isolates a failing aggregate: the others of the batch commit, its own mutations come back retryable', async () => {
+    const owner = await db.ownerDataSource();
+    await owner.query(`CREATE FUNCTION patients.refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.given_name = 'Boom' THEN RAISE EXCEPTION 'storage refused this row'; END IF; RETURN NEW; END $$`);
+    await owner.query('CREATE TRIGGER refuse_boom BEFORE INSERT ON patients.patients FOR EACH ROW EXECUTE FUNCTION patients.refuse_boom()');
+    try {
+      const good = command({ givenName: 'Good', facilityId: 'f-1' });
+      const bad = command({ givenName: 'Boom', facilityId: 'f-1' });
+      const visitData = { patientId: bad.commands[0].id, facilityId: 'f-1', startedAt: '2026-11-21T09:00:00Z' };
+      const visit = { clientMutationId: randomUUID(), entity: 'visits', op: 'create' as const, id: newId(), data: visitData, changedFields: Object.keys(visitData) };
+      const batch: ApplyBatchCommand = { ...good, commands: [good.commands[0], bad.commands[0], { ...visit, payloadHash: mutationPayloadHash(visit) }] };
+      expect(aggregateGroups(batch.commands)).toEqual([[0], [1, 2]]);
+      const reply = await applier.apply(batch, nurse);
+      expect(reply.results.map((r) => [r.status, r.status === 'rejected' ? r.retryable : null])).toEqual([
+        ['applied', null],
+        ['rejected', true],
+        ['rejected', true],
+      ]);
+      expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [good.commands[0].id])).toBe(1);
+      expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [bad.commands[0].id])).toBe(0);
+      expect(await count('SELECT count(*)::int AS n FROM patients.inbox WHERE client_mutation_id = $1', [bad.commands[0].clientMutationId])).toBe(0);
+    } finally {
+      await owner.query('DROP TRIGGER refuse_boom ON patients.patients');
+    }
   });
 
   it('keeps every registry field of the patients module as a column of the migrated schema', async () => {
