@@ -18,7 +18,7 @@ const config: Config = {
     {
       ...common,
       displayName: 'int',
-      testMatch: ['<rootDir>/{libs,services,tools}/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{libs,services,tools,deploy}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

@@ -8,6 +8,10 @@ import { DevIssuerKeys, ensureDevIssuerKeys, signDevToken, DevTokenClaims } from
 import { startModuleService } from '@clinisync/module-runtime';
 import { PatientsAppModule } from '../../services/patients/src/app.module';
 import { patientsConfig } from '../../services/patients/src/config';
+import { PharmacyAppModule } from '../../services/pharmacy/src/app.module';
+import { pharmacyConfig } from '../../services/pharmacy/src/config';
+import { InventoryAppModule } from '../../services/inventory/src/app.module';
+import { inventoryConfig } from '../../services/inventory/src/config';
 import { createSyncIngestApp } from '../../services/sync-ingest/src/bootstrap';
 import { syncIngestConfig } from '../../services/sync-ingest/src/config';
 import { PLATFORM_PLANS } from '../../tools/platform-plans';
@@ -31,8 +35,8 @@ export interface Platform {
 const ROOT = resolve(__dirname, '..', '..');
 
 /**
- * The whole push path for real: a fresh database, a private JetStream server, the patients
- * module and sync-ingest as Nest apps over HTTP and NATS. Nothing is mocked.
+ * The whole push path for real: a fresh database, a private JetStream server, the patients,
+ * pharmacy and inventory modules and sync-ingest as Nest apps over HTTP and NATS. Nothing is mocked.
  */
 export async function startPlatform(): Promise<Platform> {
   const db = await createTestDatabase(PLATFORM_PLANS);
@@ -40,6 +44,8 @@ export async function startPlatform(): Promise<Platform> {
   const issuerDir = mkdtempSync(join(tmpdir(), 'clinisync-issuer-'));
   const keys = await ensureDevIssuerKeys(issuerDir);
   const patientsPort = await freePort();
+  const pharmacyPort = await freePort();
+  const inventoryPort = await freePort();
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -51,6 +57,8 @@ export async function startPlatform(): Promise<Platform> {
     NATS_URL: nats.url,
     AUTH_DEV_ISSUER_DIR: issuerDir,
     MODULE_PATIENTS_URL: `http://127.0.0.1:${patientsPort}`,
+    MODULE_PHARMACY_URL: `http://127.0.0.1:${pharmacyPort}`,
+    MODULE_INVENTORY_URL: `http://127.0.0.1:${inventoryPort}`,
     MODULE_RPC_TIMEOUT_MS: '5000',
     OUTBOX_POLL_MS: '50',
     DB_POOL_SIZE: '10',
@@ -72,6 +80,10 @@ export async function startPlatform(): Promise<Platform> {
     patientsProcess = undefined;
   };
   await startPatients();
+  const pharmacyCfg = pharmacyConfig({ ...env, PORT: String(pharmacyPort) });
+  const pharmacy = await startModuleService('pharmacy', PharmacyAppModule.forRoot(pharmacyCfg), pharmacyCfg);
+  const inventoryCfg = inventoryConfig({ ...env, PORT: String(inventoryPort) });
+  const inventory = await startModuleService('inventory', InventoryAppModule.forRoot(inventoryCfg), inventoryCfg);
   const ingest = await createSyncIngestApp(syncIngestConfig(env));
   await ingest.listen(0, '127.0.0.1');
   const port = (ingest.getHttpServer().address() as { port: number }).port;
@@ -109,6 +121,8 @@ export async function startPlatform(): Promise<Platform> {
     stop: async () => {
       await ingest.close();
       await stopPatients();
+      await pharmacy.close();
+      await inventory.close();
       await nats.dispose();
       await db.drop();
       rmSync(issuerDir, { recursive: true, force: true });

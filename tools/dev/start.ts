@@ -20,7 +20,10 @@ const children: ChildProcess[] = [];
 
 export const PLATFORM_SERVICES: { name: string; port: number }[] = [
   { name: 'patients', port: 3101 },
+  { name: 'pharmacy', port: 3102 },
+  { name: 'inventory', port: 3103 },
   { name: 'sync-ingest', port: 3100 },
+  { name: 'audit', port: 3200 },
 ];
 
 function log(line: string): void {

@@ -342,6 +342,7 @@ export class BatchApplier {
     if (!def || def.module !== this.module) {
       return done(reject(MutationRejectCode.VALIDATION_FAILED, `entity ${c.entity} is not served by ${this.module}`));
     }
+    if (!def.clientWritable) return done(decideMutation(def, { op: c.op, id: c.id, data: c.data, changedFields: [] }, undefined, now), def);
     const blocker = tracker.blockedBy(c);
     if (blocker) {
       return done(reject(MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`), def);

@@ -45,9 +45,10 @@ export class OutboxRepository {
 
   async pending(tx: Tx, limit: number): Promise<PendingOutboxMessage[]> {
     return tx.query<PendingOutboxMessage>(
-      `SELECT seq::text AS seq, tenant_id AS "tenantId", id, aggregate_id AS "aggregateId", subject, payload,
-              created_at AS "createdAt"
-         FROM ${this.schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+      // ORDER BY the bigint column, not the text alias (which would sort 10 before 9).
+      `SELECT o.seq::text AS seq, o.tenant_id AS "tenantId", o.id, o.aggregate_id AS "aggregateId", o.subject, o.payload,
+              o.created_at AS "createdAt"
+         FROM ${this.schema}.outbox o WHERE o.published_at IS NULL ORDER BY o.seq LIMIT $1`,
       [limit],
     );
   }

@@ -156,6 +156,11 @@ export class PushService {
       for (const i of toProcess) {
         const c = cmds[i];
         const def = getEntity(c.entity);
+        if (!def.clientWritable) {
+          results[i] = rejected(c, MutationRejectCode.READ_ONLY, `${def.name} is derived by the server and cannot be written by clients`);
+          tracker.markFailed(c.id);
+          continue;
+        }
         if (!ability.can(c.op, def.name)) {
           results[i] = rejected(c, MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`);
           tracker.markFailed(c.id);

@@ -1,0 +1,10 @@
+import { DatabasePlan, appGrants, relayGrants } from '@clinisync/persistence';
+import { CreateInventorySchema1763856000000 } from './migrations/1763856000000-create-inventory-schema';
+
+/** The inventory schema, its migrations and the access of the non-owner roles. */
+export const inventoryDatabasePlan: DatabasePlan = {
+  service: 'inventory',
+  schema: 'inventory',
+  migrations: [CreateInventorySchema1763856000000],
+  access: (roles) => [...appGrants('inventory', roles), ...relayGrants('inventory', roles)],
+};
