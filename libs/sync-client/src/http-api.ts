@@ -1,0 +1,174 @@
+import { ApiErrorBody, ApiErrorDetail, Mutation, PushResponse, SyncRecord } from '@clinisync/contracts';
+import { parseRetryAfter } from './backoff';
+import { ConflictResolution, PullPage, ResolveConflictResponse } from './types';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface SyncApiOptions {
+  /** e.g. `http://127.0.0.1:3100` (sync-ingest) or the Kong URL; `/api/v1/...` is appended. */
+  baseUrl: string;
+  /** Returns a current bearer token; called before every request. */
+  token: () => Promise<string>;
+  /** Sent as `X-Device-Id` and as `deviceId` in push bodies. */
+  deviceId: string;
+  /** Defaults to the global `fetch`. */
+  fetch?: FetchLike;
+  clock?: () => Date;
+  /** A request still unanswered after this long is abandoned as a (retryable) network error. Default 60 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * An HTTP failure of a whole request. `status` 0 is a network error (no response). `retryable`
+ * says whether sending the same request again later can succeed (network, 5xx, 429, 503).
+ */
+export class SyncHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+    readonly details?: ApiErrorDetail[],
+    options?: { cause?: unknown },
+    /** The `error` object of the response body, with any extra members the server added. */
+    readonly body?: Record<string, unknown>,
+  ) {
+    super(message, options);
+    this.name = 'SyncHttpError';
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+/** The platform's HTTP API as PROTOCOL.md describes it, and nothing else. */
+export class SyncApi {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: FetchLike;
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: SyncApiOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  get deviceId(): string {
+    return this.options.deviceId;
+  }
+
+  /** `POST /api/v1/sync/push`. */
+  push(mutations: Mutation[]): Promise<PushResponse> {
+    return this.request<PushResponse>('POST', '/api/v1/sync/push', {
+      deviceId: this.options.deviceId,
+      mutations,
+    });
+  }
+
+  /** `GET /api/v1/sync/pull?cursor=&limit=` (cursor omitted on a first sync). */
+  pull(cursor: string | null, limit: number, entities?: readonly string[]): Promise<PullPage> {
+    const q = new URLSearchParams();
+    if (cursor !== null) q.set('cursor', cursor);
+    q.set('limit', String(limit));
+    if (entities && entities.length > 0) q.set('entities', entities.join(','));
+    return this.request<PullPage>('GET', `/api/v1/sync/pull?${q.toString()}`);
+  }
+
+  /** `GET /api/v1/records/{entity}/{id}`; undefined on 404 (missing, deleted or not visible). */
+  async getRecord(entity: string, id: string): Promise<SyncRecord | undefined> {
+    try {
+      return await this.request<SyncRecord>(
+        'GET',
+        `/api/v1/records/${encodeURIComponent(entity)}/${encodeURIComponent(id)}`,
+      );
+    } catch (e) {
+      if (e instanceof SyncHttpError && e.status === 404 && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+  }
+
+  /** `POST /api/v1/sync/conflicts/{conflictId}/resolve`. */
+  resolveConflict(
+    conflictId: string,
+    body: { resolution: ConflictResolution; data?: Record<string, unknown>; reason?: string },
+  ): Promise<ResolveConflictResponse> {
+    return this.request<ResolveConflictResponse>(
+      'POST',
+      `/api/v1/sync/conflicts/${encodeURIComponent(conflictId)}/resolve`,
+      body,
+    );
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${await this.options.token()}`,
+      'x-device-id': this.options.deviceId,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+      });
+    } catch (e) {
+      throw new SyncHttpError(
+        0,
+        'NETWORK_ERROR',
+        `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`,
+        true,
+        undefined,
+        undefined,
+        { cause: e },
+      );
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      // The connection dropped while the body was on its way: the server may have acted on it.
+      throw new SyncHttpError(
+        0,
+        'NETWORK_ERROR',
+        `${method} ${path}: response lost (${e instanceof Error ? e.message : String(e)})`,
+        true,
+        undefined,
+        undefined,
+        { cause: e },
+      );
+    }
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const err = (json as Partial<ApiErrorBody> | undefined)?.error;
+      throw new SyncHttpError(
+        res.status,
+        err?.code ?? `HTTP_${res.status}`,
+        `${method} ${path}: ${res.status} ${err?.message ?? res.statusText}`,
+        isRetryableStatus(res.status),
+        parseRetryAfter(res.headers.get('retry-after'), this.clock()),
+        err?.details,
+        undefined,
+        err as Record<string, unknown> | undefined,
+      );
+    }
+    if (json === undefined) {
+      throw new SyncHttpError(
+        res.status,
+        'PROTOCOL_ERROR',
+        `${method} ${path}: ${res.status} without a JSON body`,
+        false,
+      );
+    }
+    return json as T;
+  }
+}
