@@ -73,6 +73,20 @@ export class PushRequestDto {
   mutations!: MutationDto[];
 }
 
+/**
+ * Builds the DTO graph for class-validator without class-transformer's generic (and, for 500
+ * nested mutations, costly) transform: the wire shape is already plain JSON.
+ */
+export function toPushRequestDto(raw: Record<string, unknown>): PushRequestDto {
+  const dto = Object.assign(new PushRequestDto(), raw);
+  if (Array.isArray(raw.mutations)) {
+    dto.mutations = raw.mutations.map((m: unknown) =>
+      typeof m === 'object' && m !== null && !Array.isArray(m) ? Object.assign(new MutationDto(), m) : (m as MutationDto),
+    );
+  }
+  return dto;
+}
+
 /** Flattens class-validator's error tree into `mutations[3].op`-style paths. */
 export function toErrorDetails(errors: ValidationError[], parent = ''): ApiErrorDetail[] {
   const details: ApiErrorDetail[] = [];

@@ -1,4 +1,3 @@
-import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import {
   ApiErrorCode,
@@ -8,7 +7,7 @@ import {
   MutationCommand,
   MutationRejectCode,
   MutationResult,
-  PushRequestDto,
+  toPushRequestDto,
   PushResponse,
   RETRYABLE_REJECT_CODES,
   toErrorDetails,
@@ -76,7 +75,7 @@ export class PushService {
     if (raw.tenantId !== undefined && raw.tenantId !== principal.tenantId) {
       throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, 'the body names a tenant other than the token');
     }
-    const dto = plainToInstance(PushRequestDto, raw);
+    const dto = toPushRequestDto(raw);
     const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
     const details: ApiErrorDetail[] = toErrorDetails(errors);
     if (details.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', details);
