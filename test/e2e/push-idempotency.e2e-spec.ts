@@ -1,5 +1,6 @@
 import { Platform, startPlatform } from '../support/platform';
 import { aPatientCreate, aPatientUpdate, push } from '../support/builders';
+import { eventually, readStream } from '../support/streams';
 
 describe('push idempotency (PROTOCOL.md Push: idempotency)', () => {
   let p: Platform;
@@ -56,5 +57,11 @@ describe('push idempotency (PROTOCOL.md Push: idempotency)', () => {
     expect(r.json.results?.[0]).toMatchObject({ status: 'rejected', code: 'IDEMPOTENCY_KEY_REUSED', retryable: false });
     const replay = await push(p.baseUrl, token, { mutations: [create] });
     expect(replay.json.results?.[0]).toMatchObject({ status: 'applied', version: 1, replayed: true });
+    // The reuse is audited (audit.<tenant>.idempotency-key-reused), without the payload's values.
+    await eventually(async () =>
+      (await readStream(p.nats.url, 'AUDIT')).some((m) => m.subject === 'audit.t1.idempotency-key-reused' && JSON.stringify(m.event.data).includes(create.clientMutationId)),
+    );
+    const audit = (await readStream(p.nats.url, 'AUDIT')).find((m) => m.subject === 'audit.t1.idempotency-key-reused');
+    expect(JSON.stringify(audit?.event.data)).not.toContain('Someone Else');
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ensureDevIssuerKeys, signDevToken } from '@clinisync/auth';
 import { Platform, startPlatform } from '../support/platform';
 import { aPatientCreate, aPatientUpdate, aVisitCreate, newId, push } from '../support/builders';
+import { eventually, readStream } from '../support/streams';
 
 describe('push security (PROTOCOL.md Identity, tenant)', () => {
   let p: Platform;
@@ -41,6 +42,9 @@ describe('push security (PROTOCOL.md Identity, tenant)', () => {
     const r = await push(p.baseUrl, clerk, { mutations: [patient, aVisitCreate(patient.id)] });
     expect(r.json.results?.[0]).toMatchObject({ status: 'applied' });
     expect(r.json.results?.[1]).toMatchObject({ status: 'rejected', code: 'FORBIDDEN', retryable: false });
+    // The denial is audited by sync-ingest (audit.<tenant>.write-denied).
+    const visitId = (r.json.results?.[1] as { id: string }).id;
+    await eventually(async () => (await readStream(p.nats.url, 'AUDIT')).some((m) => m.subject === 'audit.t1.write-denied' && JSON.stringify(m.event.data).includes(`visits/${visitId}`)));
   });
 
   it("rejects a write at a facility outside the caller's facilities as FORBIDDEN", async () => {
