@@ -196,10 +196,24 @@ async function pushThroughPlatform(dir: string): Promise<string[]> {
   const ms = performance.now() - t0;
   const r = report.push;
   await client.close();
+
+  // A second device of the same tenant downloads what was pushed (first sync, pages of 1,000).
+  const pushWaitMs = waitingMs;
+  waitingMs = 0;
+  const reader = SyncClient.open({ database: join(dir, 'pull.db'), baseUrl: BASE_URL, token: async () => token, deviceId: 'bench-reader', fetch: timedFetch });
+  const p0 = performance.now();
+  let pulled = 0;
+  for (let i = 0; i < 50 && pulled < PUSH; i++) {
+    await reader.sync({ push: false });
+    pulled = reader.list('patients').length + reader.list('visits').length;
+  }
+  const pullMs = performance.now() - p0;
+  await reader.close();
   return [
     `push ${queued} queued mutations through ${BASE_URL}: ${(ms / 1000).toFixed(2)} s, ${rate(queued, ms).toFixed(0)} mutations/s, ` +
       `${r?.requests} requests, applied ${r?.applied}, merged ${r?.merged}, conflicts ${r?.conflicts}, dead-lettered ${r?.deadLettered}, retryable ${r?.retryableRejections} (tenant ${tenantId})`,
-    `  of which waiting for the platform ${(waitingMs / 1000).toFixed(2)} s, client-side work (coalesce, prepare, settle) ${((ms - waitingMs) / 1000).toFixed(2)} s`,
+    `  of which waiting for the platform (push) ${(pushWaitMs / 1000).toFixed(2)} s, client-side work (coalesce, prepare, settle) ${((ms - pushWaitMs) / 1000).toFixed(2)} s`,
+    `pull ${pulled} records on a second device (first sync): ${(pullMs / 1000).toFixed(2)} s, ${rate(pulled, pullMs).toFixed(0)} records/s, of which waiting for the platform ${(waitingMs / 1000).toFixed(2)} s`,
   ];
 }
 
