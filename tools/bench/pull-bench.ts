@@ -6,35 +6,11 @@
  * (the cost should grow linearly). Figures, not assertions.
  */
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Pool } from 'pg';
-import { ensureDevIssuerKeys, signDevToken } from '@clinisync/auth';
-import { PLATFORM_PLANS } from '../platform-plans';
-import { TEST_ROLES, createTestDatabase } from '../../test/support/database';
-import { freePort, startTestNats } from '../../test/support/nats-server';
+import { signDevToken } from '@clinisync/auth';
+import { startBenchPlatform } from './bench-platform';
 
-const ROOT = resolve(__dirname, '..', '..');
 const SIZES = (process.env.BENCH_PULL_SIZES ?? '10000,100000').split(',').map(Number);
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`service on ${port} did not become ready`);
-}
 
 /** Seeds `total` records split patients 40% / visits 30% / vitals 30% for tenant `tenant`. */
 async function seed(pool: Pool, tenant: string, total: number): Promise<void> {
@@ -59,35 +35,10 @@ async function seed(pool: Pool, tenant: string, total: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const db = await createTestDatabase(PLATFORM_PLANS);
-  const nats = await startTestNats();
-  const issuerDir = mkdtempSync(join(tmpdir(), 'clinisync-bench-'));
-  const keys = await ensureDevIssuerKeys(issuerDir);
-  const [ingestPort, patientsPort] = [await freePort(), await freePort()];
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: db.ownerUrl,
-    DATABASE_APP_USER: TEST_ROLES.app.user,
-    DATABASE_APP_PASSWORD: TEST_ROLES.app.password,
-    DATABASE_RELAY_USER: TEST_ROLES.relay.user,
-    DATABASE_RELAY_PASSWORD: TEST_ROLES.relay.password,
-    NATS_URL: nats.url,
-    AUTH_DEV_ISSUER_DIR: issuerDir,
-    MODULE_PATIENTS_URL: `http://127.0.0.1:${patientsPort}`,
-  };
-  const children: ChildProcess[] = [];
-  const run = (name: string, port: number) => {
-    const c = spawn(process.execPath, [join(ROOT, 'dist/tools/runtime/run-service.js'), name], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push(c);
-    return c;
-  };
+  const platform = await startBenchPlatform();
+  const { db, keys } = platform;
   const pool = new Pool({ connectionString: db.ownerUrl, max: 2 });
   try {
-    run('patients', patientsPort);
-    const ingest = run('sync-ingest', ingestPort);
-    await Promise.all([waitReady(patientsPort), waitReady(ingestPort)]);
     const lines: string[] = [];
     for (const size of SIZES) {
       const tenant = `bench${size}`;
@@ -99,7 +50,7 @@ async function main(): Promise<void> {
       const started = performance.now();
       for (;;) {
         const qs = new URLSearchParams({ limit: '1000', entities: 'patients,visits,vitals', ...(cursor ? { cursor } : {}) });
-        const res = await fetch(`http://127.0.0.1:${ingestPort}/api/v1/sync/pull?${qs}`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${platform.ingestUrl}/api/v1/sync/pull?${qs}`, { headers: { authorization: `Bearer ${token}` } });
         const body = (await res.json()) as { changes: Record<string, { created: unknown[]; updated: unknown[]; deleted: unknown[] }>; cursor: string; hasMore: boolean };
         for (const c of Object.values(body.changes)) records += c.created.length + c.updated.length + c.deleted.length;
         cursor = body.cursor;
@@ -126,15 +77,11 @@ async function main(): Promise<void> {
         `${String(size).padStart(7)} records: pull ${rate.toFixed(0)} rec/s (${seconds.toFixed(2)} s, ${(seconds * 1e6 / records).toFixed(1)} µs/record), raw keyset ${rawRate.toFixed(0)} rec/s, ratio ${(rate / rawRate).toFixed(3)} (target >= 0.40), pulled ${records}/${raw}`,
       );
     }
-    lines.push(`sync-ingest peak RSS ${peakRssMb(ingest.pid as number).toFixed(0)} MB (target < 300 MB)`);
+    lines.push(`sync-ingest peak RSS ${platform.ingestPeakRssMb().toFixed(0)} MB (target < 300 MB)`);
     console.log(['bench:pull (first sync, pages of 1,000)', ...lines].join('\n'));
   } finally {
     await pool.end();
-    for (const c of children) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    await nats.dispose();
-    await db.drop();
-    rmSync(issuerDir, { recursive: true, force: true });
+    await platform.stop();
   }
 }
 

@@ -6,23 +6,16 @@
  * and prints the ratio. Figures, not assertions.
  */
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { ensureDevIssuerKeys, signDevToken } from '@clinisync/auth';
+import { signDevToken } from '@clinisync/auth';
+import { startBenchPlatform } from './bench-platform';
 import { Mutation } from '@clinisync/contracts';
-import { PLATFORM_PLANS } from '../platform-plans';
-import { TEST_ROLES, createTestDatabase } from '../../test/support/database';
-import { freePort, startTestNats } from '../../test/support/nats-server';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
 const TOTAL = Number(process.env.BENCH_MUTATIONS ?? 50_000);
 const BATCH = 500;
-const ROOT = resolve(__dirname, '..', '..');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -52,57 +45,10 @@ function deviceBatches(batches: number) {
   return out;
 }
 
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`service on ${port} did not become ready`);
-}
-
 async function main(): Promise<void> {
-  const db = await createTestDatabase(PLATFORM_PLANS);
-  const nats = await startTestNats();
-  const issuerDir = mkdtempSync(join(tmpdir(), 'clinisync-bench-'));
-  const keys = await ensureDevIssuerKeys(issuerDir);
-  const [ingestPort, patientsPort] = [await freePort(), await freePort()];
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: db.ownerUrl,
-    DATABASE_APP_USER: TEST_ROLES.app.user,
-    DATABASE_APP_PASSWORD: TEST_ROLES.app.password,
-    DATABASE_RELAY_USER: TEST_ROLES.relay.user,
-    DATABASE_RELAY_PASSWORD: TEST_ROLES.relay.password,
-    NATS_URL: nats.url,
-    AUTH_DEV_ISSUER_DIR: issuerDir,
-    MODULE_PATIENTS_URL: `http://127.0.0.1:${patientsPort}`,
-    DB_POOL_SIZE: '20',
-  };
-  const children: ChildProcess[] = [];
-  const run = (name: string, port: number) => {
-    // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the services.
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const c = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/tools/runtime/run-service.js'), name], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push(c);
-    return c;
-  };
+  const platform = await startBenchPlatform();
+  const { db, keys } = platform;
   try {
-    run('patients', patientsPort);
-    const ingest = run('sync-ingest', ingestPort);
-    await Promise.all([waitReady(patientsPort), waitReady(ingestPort)]);
-
     const perDevice = Math.ceil(TOTAL / BATCH / DEVICES);
     const plans = Array.from({ length: DEVICES }, () => deviceBatches(perDevice));
     const tokens = await Promise.all(plans.map((_, d) => signDevToken(keys, { sub: `bench-${d}`, tenantId: 'bench', roles: ['nurse'], facilities: ['f-1'] })));
@@ -114,7 +60,7 @@ async function main(): Promise<void> {
       plans.map(async (batches, d) => {
         for (const mutations of batches) {
           const t0 = performance.now();
-          const res = await fetch(`http://127.0.0.1:${ingestPort}/api/v1/sync/push`, {
+          const res = await fetch(`${platform.ingestUrl}/api/v1/sync/push`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[d]}`, 'x-device-id': `bench-${d}` },
             body: JSON.stringify({ mutations }),
@@ -129,7 +75,7 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    const rss = peakRssMb(ingest.pid as number);
+    const rss = platform.ingestPeakRssMb();
     const total = applied + other;
     latencies.sort((a, b) => a - b);
     const platformRate = total / seconds;
@@ -182,11 +128,7 @@ async function main(): Promise<void> {
     ];
     console.log(lines.join('\n'));
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    await nats.dispose();
-    await db.drop();
-    rmSync(issuerDir, { recursive: true, force: true });
+    await platform.stop();
   }
 }
 
