@@ -28,7 +28,8 @@ describe('three devices across two tenants converge (issue: client SDK convergen
   });
 
   it('random offline edits and random sync order: all converge to the server and no tenant sees the other', async () => {
-    const seed = Number(process.env.CONVERGENCE_SEED ?? Date.now() % 1_000_000);
+    // A fixed default keeps CI deterministic; set CONVERGENCE_SEED to explore other schedules.
+    const seed = Number(process.env.CONVERGENCE_SEED ?? 20261122);
     console.log(`convergence seed ${seed}`);
     const rand = prng(seed);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
