@@ -62,3 +62,23 @@ export function bearerToken(header: string | undefined): string {
   if (!match) throw new AuthError('missing bearer token');
   return match[1];
 }
+
+/** The auth settings every service reads from its validated environment. */
+export interface AuthEnv {
+  AUTH_JWKS_URL?: string;
+  AUTH_PUBLIC_KEY_FILE?: string;
+  AUTH_DEV_ISSUER_DIR: string;
+  AUTH_ISSUER: string;
+  AUTH_AUDIENCE: string;
+}
+
+/** A verifier from a service's validated environment (JWKS, else PEM, else the dev issuer). */
+export function jwtVerifierFromEnv(env: AuthEnv): Promise<JwtVerifier> {
+  return JwtVerifier.create({
+    jwksUrl: env.AUTH_JWKS_URL,
+    publicKeyFile: env.AUTH_PUBLIC_KEY_FILE,
+    devIssuerDir: env.AUTH_DEV_ISSUER_DIR,
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+  });
+}

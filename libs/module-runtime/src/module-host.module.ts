@@ -6,8 +6,8 @@ import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleName, ReadReply, ReadRequest, applyBatchPattern, feedPattern, readPattern } from '@clinisync/contracts';
-import { JwtVerifier } from '@clinisync/auth';
-import { InboxRepository, OutboxRepository, TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
+import { JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
+import { InboxRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
 import {
   HealthController,
@@ -134,20 +134,12 @@ export class ModuleHostModule {
         {
           provide: APP_DATA_SOURCE,
           useFactory: () =>
-            createDataSource({
-              url: withCredentials(config.DATABASE_URL, config.DATABASE_APP_USER, config.DATABASE_APP_PASSWORD),
-              applicationName: module,
-              poolSize: config.DB_POOL_SIZE,
-            }).initialize(),
+            connectAs(config, 'app', module, config.DB_POOL_SIZE),
         },
         {
           provide: RELAY_DATA_SOURCE,
           useFactory: () =>
-            createDataSource({
-              url: withCredentials(config.DATABASE_URL, config.DATABASE_RELAY_USER, config.DATABASE_RELAY_PASSWORD),
-              applicationName: `${module}-relay`,
-              poolSize: 2,
-            }).initialize(),
+            connectAs(config, 'relay', `${module}-relay`, 2),
         },
         {
           provide: NatsLink,
@@ -156,13 +148,7 @@ export class ModuleHostModule {
         {
           provide: JwtVerifier,
           useFactory: () =>
-            JwtVerifier.create({
-              jwksUrl: config.AUTH_JWKS_URL,
-              publicKeyFile: config.AUTH_PUBLIC_KEY_FILE,
-              devIssuerDir: config.AUTH_DEV_ISSUER_DIR,
-              issuer: config.AUTH_ISSUER,
-              audience: config.AUTH_AUDIENCE,
-            }),
+            jwtVerifierFromEnv(config),
         },
         { provide: TenantTransactions, useFactory: (ds: DataSource) => new TenantTransactions(ds), inject: [APP_DATA_SOURCE] },
         {

@@ -43,3 +43,21 @@ export function withDatabase(url: string, database: string): string {
 export function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
 }
+
+/** The database settings every service reads from its validated environment. */
+export interface DatabaseEnv {
+  DATABASE_URL: string;
+  DATABASE_APP_USER: string;
+  DATABASE_APP_PASSWORD?: string;
+  DATABASE_RELAY_USER: string;
+  DATABASE_RELAY_PASSWORD?: string;
+}
+
+/**
+ * An initialised data source connecting as one of the non-owner roles: `app` (tenant-scoped by
+ * RLS) or `relay` (reads outboxes across tenants, nothing else).
+ */
+export function connectAs(env: DatabaseEnv, role: 'app' | 'relay', applicationName: string, poolSize: number): Promise<DataSource> {
+  const [user, password] = role === 'app' ? [env.DATABASE_APP_USER, env.DATABASE_APP_PASSWORD] : [env.DATABASE_RELAY_USER, env.DATABASE_RELAY_PASSWORD];
+  return createDataSource({ url: withCredentials(env.DATABASE_URL, user, password), applicationName, poolSize }).initialize();
+}

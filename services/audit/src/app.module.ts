@@ -13,8 +13,8 @@ import { DataSource } from 'typeorm';
 import { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { JwtAuthGuard, JwtVerifier } from '@clinisync/auth';
-import { TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
+import { JwtAuthGuard, JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
+import { TenantTransactions, connectAs } from '@clinisync/persistence';
 import { NatsLink, auditStream, parseServers } from '@clinisync/messaging';
 import {
   HealthController,
@@ -77,15 +77,7 @@ export class AuditAppModule {
         {
           provide: DATA_SOURCE,
           useFactory: () =>
-            createDataSource({
-              url: withCredentials(
-                config.DATABASE_URL,
-                config.DATABASE_APP_USER,
-                config.DATABASE_APP_PASSWORD,
-              ),
-              applicationName: 'audit',
-              poolSize: config.DB_POOL_SIZE,
-            }).initialize(),
+            connectAs(config, 'app', 'audit', config.DB_POOL_SIZE),
         },
         {
           provide: TenantTransactions,
@@ -95,13 +87,7 @@ export class AuditAppModule {
         {
           provide: JwtVerifier,
           useFactory: () =>
-            JwtVerifier.create({
-              jwksUrl: config.AUTH_JWKS_URL,
-              publicKeyFile: config.AUTH_PUBLIC_KEY_FILE,
-              devIssuerDir: config.AUTH_DEV_ISSUER_DIR,
-              issuer: config.AUTH_ISSUER,
-              audience: config.AUTH_AUDIENCE,
-            }),
+            jwtVerifierFromEnv(config),
         },
         JwtAuthGuard,
         {

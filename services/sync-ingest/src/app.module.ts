@@ -5,8 +5,8 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { Registry } from 'prom-client';
-import { JwtAuthGuard, JwtVerifier } from '@clinisync/auth';
-import { OutboxRepository, TenantTransactions, createDataSource, withCredentials } from '@clinisync/persistence';
+import { JwtAuthGuard, JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
+import { OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
@@ -84,23 +84,13 @@ export class SyncIngestAppModule {
         {
           provide: DATA_SOURCE,
           useFactory: () =>
-            createDataSource({
-              url: withCredentials(config.DATABASE_URL, config.DATABASE_APP_USER, config.DATABASE_APP_PASSWORD),
-              applicationName: 'sync-ingest',
-              poolSize: config.DB_POOL_SIZE,
-            }).initialize(),
+            connectAs(config, 'app', 'sync-ingest', config.DB_POOL_SIZE),
         },
         { provide: TenantTransactions, useFactory: (ds: DataSource) => new TenantTransactions(ds), inject: [DATA_SOURCE] },
         {
           provide: JwtVerifier,
           useFactory: () =>
-            JwtVerifier.create({
-              jwksUrl: config.AUTH_JWKS_URL,
-              publicKeyFile: config.AUTH_PUBLIC_KEY_FILE,
-              devIssuerDir: config.AUTH_DEV_ISSUER_DIR,
-              issuer: config.AUTH_ISSUER,
-              audience: config.AUTH_AUDIENCE,
-            }),
+            jwtVerifierFromEnv(config),
         },
         JwtAuthGuard,
         {
@@ -125,11 +115,7 @@ export class SyncIngestAppModule {
         {
           provide: RELAY_DATA_SOURCE,
           useFactory: () =>
-            createDataSource({
-              url: withCredentials(config.DATABASE_URL, config.DATABASE_RELAY_USER, config.DATABASE_RELAY_PASSWORD),
-              applicationName: 'sync-ingest-relay',
-              poolSize: 2,
-            }).initialize(),
+            connectAs(config, 'relay', 'sync-ingest-relay', 2),
         },
         { provide: NatsLink, useFactory: () => NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `sync-ingest-${randomUUID().slice(0, 8)}` }) },
         {
