@@ -48,6 +48,26 @@ describe('push idempotency (PROTOCOL.md Push: idempotency)', () => {
     expect(await rowCount(create.id)).toBe(1);
   });
 
+  it('with one key pushed concurrently under two payloads, applies one and tells only its senders so', async () => {
+    const token = await p.token();
+    const a = aPatientCreate();
+    const b = { ...a, data: { ...a.data, givenName: 'Other Payload' } };
+    const bodies = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b));
+    const responses = await Promise.all(bodies.map((m) => push(p.baseUrl, token, { mutations: [m] })));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    const ds = await p.db.ownerDataSource();
+    const [row] = await ds.query('SELECT given_name FROM patients.patients WHERE id = $1', [a.id]);
+    await ds.destroy();
+    const winner = row.given_name === a.data?.givenName ? a : b;
+    responses.forEach((r, i) => {
+      const result = r.json.results?.[0];
+      if (bodies[i] === winner) expect(result).toMatchObject({ status: 'applied', version: 1 });
+      else expect(result).toMatchObject({ status: 'rejected', code: 'IDEMPOTENCY_KEY_REUSED' });
+    });
+    expect(responses.filter((r) => r.json.results?.[0]?.status === 'applied' && !r.json.results?.[0]?.replayed)).toHaveLength(1);
+    expect(await rowCount(a.id)).toBe(1);
+  });
+
   it('rejects a reused key with another payload as IDEMPOTENCY_KEY_REUSED and keeps the first result', async () => {
     const token = await p.token();
     const create = aPatientCreate();

@@ -6,7 +6,6 @@
  * and prints the ratio. Figures, not assertions.
  */
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { signDevToken } from '@clinisync/auth';
@@ -21,7 +20,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** One device's batches: 200 patient creates, 200 visits of them, 100 updates of earlier patients. */
+/**
+ * One device's batches: 200 patient creates, 200 visits of them, 100 updates of earlier patients.
+ * Ids and clientMutationIds are UUIDv7, as the client SDK makes them (PROTOCOL: "v7 preferred").
+ */
 function deviceBatches(batches: number) {
   const out: Mutation[][] = [];
   let previous: string[] = [];
@@ -29,14 +31,14 @@ function deviceBatches(batches: number) {
     const m: Mutation[] = [];
     const patients = Array.from({ length: 200 }, () => uuidv7());
     for (const id of patients) {
-      m.push({ clientMutationId: randomUUID(), entity: 'patients', op: 'create', id, data: { givenName: 'Bench', familyName: 'Patient', facilityId: 'f-1', sex: 'female' } });
+      m.push({ clientMutationId: uuidv7(), entity: 'patients', op: 'create', id, data: { givenName: 'Bench', familyName: 'Patient', facilityId: 'f-1', sex: 'female' } });
     }
     for (const pid of patients) {
-      m.push({ clientMutationId: randomUUID(), entity: 'visits', op: 'create', id: uuidv7(), data: { patientId: pid, facilityId: 'f-1', startedAt: '2026-11-21T09:00:00Z', reason: 'check-up' } });
+      m.push({ clientMutationId: uuidv7(), entity: 'visits', op: 'create', id: uuidv7(), data: { patientId: pid, facilityId: 'f-1', startedAt: '2026-11-21T09:00:00Z', reason: 'check-up' } });
     }
     const targets = previous.length ? previous.slice(0, 100) : patients.slice(0, 100);
     for (const id of targets) {
-      m.push({ clientMutationId: randomUUID(), entity: 'patients', op: 'update', id, baseVersion: 1, data: { phone: '+254700000000' } });
+      m.push({ clientMutationId: uuidv7(), entity: 'patients', op: 'update', id, baseVersion: 1, data: { phone: '+254700000000' } });
     }
     // Updates of this batch's own patients must follow their creates: already in order.
     out.push(m);

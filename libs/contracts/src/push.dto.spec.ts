@@ -3,7 +3,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { ApiErrorDetail } from './errors';
 import { MAX_MUTATIONS_PER_PUSH } from './push';
-import { PushRequestDto, toErrorDetails } from './push.dto';
+import fc from 'fast-check';
+import { PushRequestDto, passesPushRequestRules, toErrorDetails, toPushRequestDto } from './push.dto';
 
 // ---- builders -------------------------------------------------------------------------------
 
@@ -215,5 +216,63 @@ describe('toErrorDetails', () => {
 
   it('is empty for no errors', () => {
     expect(toErrorDetails([])).toEqual([]);
+  });
+});
+
+describe('passesPushRequestRules (the fast path in front of validateSync)', () => {
+  // Exactly how sync-ingest validates a push body.
+  const strict = (body: Record<string, unknown>) => validateSync(toPushRequestDto(body), { whitelist: true, forbidNonWhitelisted: true });
+
+  // Values each member may take: valid ones and near misses of every rule.
+  const anyValue = fc.constantFrom<unknown>(undefined, null, '', 'x', 0, 1, 2, -1, 1.5, '1', true, [], ['a'], [1], {}, { a: 1 }, UUID_V4, UUID_V7, 'not-a-uuid',
+    `${UUID_V4}x`, UUID_V4.toUpperCase(), 'create', 'update', 'delete', 'upsert', 'patients', '2026-11-21T10:00:00Z', '2026-13-01', '2026-02-30T10:00:00Z', 'x'.repeat(201));
+  // Mostly valid members, now and then a near miss or a missing one, so both sides are reached.
+  const member = (valid: fc.Arbitrary<unknown>) => fc.oneof({ weight: 40, arbitrary: valid }, { weight: 1, arbitrary: anyValue });
+  const rarely = fc.oneof({ weight: 60, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: anyValue });
+  const dropUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined || k === 'baseVersion'));
+  const mutation = fc
+    .record({
+      clientMutationId: member(fc.uuid()),
+      entity: member(fc.constantFrom('patients', 'visits')),
+      op: member(fc.constantFrom('create', 'update', 'delete')),
+      id: member(fc.uuid()),
+      baseVersion: member(fc.integer({ min: 1, max: 50 })),
+      data: member(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 }))),
+      changedFields: member(fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })),
+      occurredAt: member(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString())),
+      extra: rarely,
+    })
+    .map(dropUndefined);
+  const request = fc
+    .record({
+      deviceId: member(fc.oneof({ weight: 8, arbitrary: fc.string({ maxLength: 20 }) }, { weight: 1, arbitrary: fc.constantFrom('x'.repeat(200), 'x'.repeat(201), '😀'.repeat(100), '😀'.repeat(101)) })),
+      tenantId: member(fc.constant('t1')),
+      mutations: member(fc.array(fc.oneof({ weight: 40, arbitrary: mutation }, { weight: 1, arbitrary: anyValue }), { maxLength: 4 })),
+      other: rarely,
+    })
+    .map(dropUndefined);
+
+  // The converse nearly holds too: validateSync also lets arrays and `undefined` through as
+  // mutations (the registry check refuses them next), which the fast path sends the slow way.
+  it('never passes what validateSync rejects', () => {
+    let passed = 0;
+    fc.assert(
+      fc.property(request, (body) => {
+        const fast = passesPushRequestRules(body);
+        const errors = strict(structuredClone(body));
+        if (fast) passed++;
+        if (fast) expect(errors).toEqual([]);
+        else if (errors.length === 0) expect((body.mutations as unknown[]).some((m) => m === undefined || Array.isArray(m))).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    // The generator must reach the accepting side too, or the property says little.
+    expect(passed).toBeGreaterThan(300);
+  });
+
+  it('passes a full 500-mutation batch and refuses 501', () => {
+    const batch = Array.from({ length: MAX_MUTATIONS_PER_PUSH }, (_, i) => aCreate({ clientMutationId: uuidN(i) }));
+    expect(passesPushRequestRules({ deviceId: 'tablet-7', mutations: batch })).toBe(true);
+    expect(passesPushRequestRules({ mutations: [...batch, aCreate()] })).toBe(false);
   });
 });

@@ -17,9 +17,19 @@ import {
   ValidateIf,
   ValidateNested,
   ValidationError,
+  isArray,
+  isIn,
+  isInt,
+  isISO8601,
+  isNotEmpty,
+  isObject,
+  isString,
+  isUUID,
+  maxLength,
+  min,
 } from 'class-validator';
 import { ApiErrorDetail } from './errors';
-import { MAX_MUTATIONS_PER_PUSH, MUTATION_OPS, MutationOp } from './push';
+import { MAX_MUTATIONS_PER_PUSH, MUTATION_OPS, MutationOp, PushRequest } from './push';
 
 /** Wire shape of one mutation; entity-specific `data` rules live in the entity registry. */
 export class MutationDto {
@@ -71,6 +81,38 @@ export class PushRequestDto {
   @ValidateNested({ each: true })
   @Type(() => MutationDto)
   mutations!: MutationDto[];
+}
+
+const REQUEST_KEYS: ReadonlySet<string> = new Set(['deviceId', 'tenantId', 'mutations']);
+const MUTATION_KEYS: ReadonlySet<string> = new Set(['clientMutationId', 'entity', 'op', 'id', 'baseVersion', 'data', 'changedFields', 'occurredAt']);
+const absent = (v: unknown) => v === undefined || v === null;
+
+function mutationPasses(m: unknown): boolean {
+  if (!isObject(m)) return false;
+  const r = m as Record<string, unknown>;
+  for (const k in r) if (!MUTATION_KEYS.has(k)) return false;
+  if (!isUUID(r.clientMutationId, 'all') || !isUUID(r.id, 'all')) return false;
+  if (!isString(r.entity) || !isNotEmpty(r.entity) || !isIn(r.op, MUTATION_OPS as unknown as unknown[])) return false;
+  if ((r.op === 'update' || r.op === 'delete' || r.baseVersion !== undefined) && !(isInt(r.baseVersion) && min(r.baseVersion, 1))) return false;
+  if (!absent(r.data) && !isObject(r.data)) return false;
+  if (!absent(r.changedFields) && !(isArray(r.changedFields) && (r.changedFields as unknown[]).every(isString))) return false;
+  if (!absent(r.occurredAt) && !isISO8601(r.occurredAt, { strict: true })) return false;
+  return true;
+}
+
+/**
+ * The push request rules above, checked with class-validator's own predicates but without
+ * building its error tree: a 500-mutation batch is most of sync-ingest's CPU otherwise. True
+ * only when `validateSync` (whitelist, forbidNonWhitelisted) would find nothing; anything else
+ * goes through `validateSync` for its error details. Property-tested against it.
+ */
+export function passesPushRequestRules(raw: Record<string, unknown>): raw is Record<string, unknown> & PushRequest {
+  for (const k in raw) if (!REQUEST_KEYS.has(k)) return false;
+  if (!absent(raw.deviceId) && !(isString(raw.deviceId) && maxLength(raw.deviceId, 200))) return false;
+  if (!absent(raw.tenantId) && !isString(raw.tenantId)) return false;
+  const ms = raw.mutations;
+  if (!isArray(ms) || ms.length < 1 || ms.length > MAX_MUTATIONS_PER_PUSH) return false;
+  return ms.every(mutationPasses);
 }
 
 /**

@@ -25,6 +25,9 @@ export class NatsLink {
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
       pingInterval: 5_000,
+      // An Error (for its stack) per request is most of the cost of a JetStream publish; our
+      // errors carry the subject and code, which is what we log.
+      noAsyncTraces: true,
       ...extra,
     });
     return new NatsLink(nc);

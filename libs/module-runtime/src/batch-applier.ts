@@ -305,22 +305,30 @@ export class BatchApplier {
   private async loadState(tx: Tx, tenantId: string, cmds: MutationCommand[]) {
     const records = new Map<string, Map<string, StoredRecord>>();
     const liveParents = new Map<string, Set<string>>();
-    const idsByEntity = new Map<string, string[]>();
-    const parentIds = new Map<string, string[]>();
+    const idsByEntity = new Map<string, Set<string>>();
+    const parentIds = new Map<string, Set<string>>();
+    const add = (m: Map<string, Set<string>>, name: string, id: string) => {
+      const set = m.get(name);
+      if (set) set.add(id);
+      else m.set(name, new Set([id]));
+    };
     for (const c of cmds) {
       const def = findEntity(c.entity);
       if (!def || def.module !== this.module) continue;
-      idsByEntity.set(def.name, [...(idsByEntity.get(def.name) ?? []), c.id]);
+      add(idsByEntity, def.name, c.id);
       for (const f of referenceFields(def)) {
         const parent = findEntity(f.references as string);
         const v = c.data[f.name];
-        if (parent && parent.module === this.module && typeof v === 'string') {
-          parentIds.set(parent.name, [...(parentIds.get(parent.name) ?? []), v]);
-        }
+        if (parent && parent.module === this.module && typeof v === 'string') add(parentIds, parent.name, v);
       }
     }
-    for (const [name, ids] of idsByEntity) records.set(name, await this.records.loadForUpdate(tx, findEntity(name) as EntityDef, tenantId, ids));
-    for (const [name, ids] of parentIds) liveParents.set(name, await this.records.liveIds(tx, findEntity(name) as EntityDef, tenantId, ids));
+    for (const [name, ids] of idsByEntity) records.set(name, await this.records.loadForUpdate(tx, findEntity(name) as EntityDef, tenantId, [...ids]));
+    for (const [name, ids] of parentIds) {
+      // A parent the batch itself addresses is judged from the batch's own view of it (decideOne).
+      const own = idsByEntity.get(name);
+      const outside = own ? [...ids].filter((id) => !own.has(id)) : [...ids];
+      liveParents.set(name, outside.length > 0 ? await this.records.liveIds(tx, findEntity(name) as EntityDef, tenantId, outside) : new Set());
+    }
     return { records, liveParents };
   }
 
@@ -418,7 +426,11 @@ export class BatchApplier {
 
   private async persist(tx: Tx, tenantId: string, writes: Map<string, AppliedWrite & { expectedVersion?: number; isNew: boolean }>) {
     const byEntity = new Map<string, (AppliedWrite & { expectedVersion?: number; isNew: boolean })[]>();
-    for (const w of writes.values()) byEntity.set(w.def.name, [...(byEntity.get(w.def.name) ?? []), w]);
+    for (const w of writes.values()) {
+      const list = byEntity.get(w.def.name);
+      if (list) list.push(w);
+      else byEntity.set(w.def.name, [w]);
+    }
     // Parents before children so foreign keys hold inside the transaction.
     const names = [...byEntity.keys()].sort((a, b) => entityDepth(a) - entityDepth(b));
     for (const name of names) {
@@ -462,7 +474,9 @@ export function aggregateGroups(cmds: readonly MutationCommand[]): number[][] {
   const groups = new Map<string, number[]>();
   cmds.forEach((c, i) => {
     const root = find(c.id);
-    groups.set(root, [...(groups.get(root) ?? []), i]);
+    const group = groups.get(root);
+    if (group) group.push(i);
+    else groups.set(root, [i]);
   });
   return [...groups.values()];
 }

@@ -8,6 +8,8 @@ import {
   MutationRejectCode,
   MutationResult,
   toPushRequestDto,
+  passesPushRequestRules,
+  PushRequest,
   PushResponse,
   RETRYABLE_REJECT_CODES,
   toErrorDetails,
@@ -17,7 +19,7 @@ import { OutboxMessage, OutboxRepository, TenantTransactions, Tx } from '@clinis
 import { PushMetrics } from '@clinisync/observability';
 import { DependencyTracker, getEntity, moduleOrder, mutationPayloadHash, validateMutationData } from '@clinisync/sync-core';
 import { SyncIngestError } from './push.errors';
-import { MutationOutcome, QueueStatus, StoredMutation, SyncMutationsRepository } from './sync-mutations.repository';
+import { MutationOutcome, QueueStatus, ReceivedMutation, StoredMutation, SyncMutationsRepository } from './sync-mutations.repository';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { ConflictsRepository, NewConflict } from '../conflicts/conflicts.repository';
 import { IngestAudit } from '../audit/ingest-audit';
@@ -75,10 +77,15 @@ export class PushService {
     if (raw.tenantId !== undefined && raw.tenantId !== principal.tenantId) {
       throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, 'the body names a tenant other than the token');
     }
-    const dto = toPushRequestDto(raw);
-    const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
-    const details: ApiErrorDetail[] = toErrorDetails(errors);
-    if (details.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', details);
+    let dto: PushRequest;
+    if (passesPushRequestRules(raw)) {
+      dto = raw;
+    } else {
+      dto = toPushRequestDto(raw);
+      const errors = toErrorDetails(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }));
+      if (errors.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', errors);
+    }
+    const details: ApiErrorDetail[] = [];
 
     const seen = new Map<string, number>();
     dto.mutations.forEach((m, i) => {
@@ -113,96 +120,113 @@ export class PushService {
     return { deviceId: dto.deviceId, commands };
   }
 
+  /**
+   * Keys seen before are locked up front; new keys are written once, with their outcome, at the
+   * end (one row write per mutation, not a claim and then an update). Two requests racing on a
+   * new key both reach the module, whose inbox applies it once; the one that records second
+   * rolls back and runs again, and then replays what the first recorded.
+   */
   private async process(ctx: PushContext, request: { deviceId?: string; commands: MutationCommand[] }): Promise<PushResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactions.run(ctx.principal.tenantId, (tx) => this.processIn(tx, ctx, request));
+      } catch (e) {
+        if (!(e instanceof KeyRaceError)) throw e;
+        if (attempt >= MAX_RACE_ATTEMPTS) {
+          throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, 'these clientMutationIds are being pushed concurrently by another request; retry', undefined, 1);
+        }
+      }
+    }
+  }
+
+  private async processIn(tx: Tx, ctx: PushContext, request: { deviceId?: string; commands: MutationCommand[] }): Promise<PushResponse> {
     const { principal } = ctx;
     const tenantId = principal.tenantId;
     const deviceId = request.deviceId ?? ctx.deviceIdHeader;
     const cmds = request.commands;
+    const existing = await this.queue.lock(tx, tenantId, cmds.map((c) => c.clientMutationId));
 
-    return this.transactions.run(tenantId, async (tx) => {
-      const fresh = await this.queue.claim(tx, tenantId, { deviceId, actorId: principal.sub, correlationId: ctx.correlationId }, cmds.map((c) => ({
-        clientMutationId: c.clientMutationId,
-        entity: c.entity,
-        op: c.op,
-        recordId: c.id,
-        baseVersion: c.baseVersion,
-        payload: { entity: c.entity, op: c.op, id: c.id, baseVersion: c.baseVersion, data: c.data, changedFields: c.changedFields, occurredAt: c.occurredAt },
-        payloadHash: c.payloadHash,
-      })));
-      const existing = await this.queue.lock(tx, tenantId, cmds.filter((c) => !fresh.has(c.clientMutationId)).map((c) => c.clientMutationId));
-
-      const results: MutationResult[] = new Array(cmds.length);
-      const toProcess: number[] = [];
-      const denied = new Set<number>();
-      const reused = new Set<number>();
-      cmds.forEach((c, i) => {
-        const prior: StoredMutation | undefined = existing.get(c.clientMutationId);
-        if (!prior) return toProcess.push(i);
-        if (prior.payloadHash !== c.payloadHash) {
-          results[i] = rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
-          reused.add(i);
-        } else if (FINAL.has(prior.status) && prior.result) {
-          results[i] = { ...(JSON.parse(prior.result) as MutationResult), replayed: true };
-        } else {
-          toProcess.push(i);
-        }
-      });
-
-      // Role check per entity and operation; facility, licence and record checks happen in the module.
-      const ability = defineAbilityFor(principal);
-      const tracker = new DependencyTracker();
-      const byModule = new Map<ModuleName, number[]>();
-      for (const i of toProcess) {
-        const c = cmds[i];
-        const def = getEntity(c.entity);
-        if (!def.clientWritable) {
-          results[i] = rejected(c, MutationRejectCode.READ_ONLY, `${def.name} is derived by the server and cannot be written by clients`);
-          tracker.markFailed(c.id);
-          continue;
-        }
-        if (!ability.can(c.op, def.name)) {
-          results[i] = rejected(c, MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`);
-          tracker.markFailed(c.id);
-          denied.add(i);
-          continue;
-        }
-        byModule.set(def.module, [...(byModule.get(def.module) ?? []), i]);
+    const results: MutationResult[] = new Array(cmds.length);
+    const toProcess: number[] = [];
+    const denied = new Set<number>();
+    const reused = new Set<number>();
+    cmds.forEach((c, i) => {
+      const prior: StoredMutation | undefined = existing.get(c.clientMutationId);
+      if (!prior) return toProcess.push(i);
+      if (prior.payloadHash !== c.payloadHash) {
+        results[i] = rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
+        reused.add(i);
+      } else if (FINAL.has(prior.status) && prior.result) {
+        results[i] = { ...(JSON.parse(prior.result) as MutationResult), replayed: true };
+      } else {
+        toProcess.push(i);
       }
-
-      for (const module of moduleOrder()) {
-        const indices = (byModule.get(module) ?? []).filter((i) => {
-          const blocker = tracker.blockedBy(cmds[i]);
-          if (!blocker) return true;
-          results[i] = rejected(cmds[i], MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`);
-          tracker.markFailed(cmds[i].id);
-          return false;
-        });
-        if (indices.length === 0) continue;
-        const command: ApplyBatchCommand = { tenantId, correlationId: ctx.correlationId, token: ctx.token, deviceId, commands: indices.map((i) => cmds[i]) };
-        try {
-          const reply = await this.modules.applyBatch(module, command);
-          indices.forEach((i, k) => {
-            results[i] = reply.results[k];
-            if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(cmds[i].id);
-          });
-        } catch (e) {
-          if (!(e instanceof ModuleUnavailableError)) throw e;
-          for (const i of indices) {
-            results[i] = rejected(cmds[i], MutationRejectCode.UNAVAILABLE, `${module} is unavailable; retry later`);
-            tracker.markFailed(cmds[i].id);
-          }
-        }
-      }
-
-      const outcomes: MutationOutcome[] = toProcess.map((i) => {
-        const r = results[i];
-        const status: QueueStatus = r.status === 'rejected' && r.retryable ? 'failed' : r.status;
-        return { clientMutationId: cmds[i].clientMutationId, status, result: JSON.stringify(r) };
-      });
-      await this.queue.complete(tx, tenantId, outcomes, new Set(existing.keys()));
-      await this.recordConflictsAndAudit(tx, ctx, deviceId, cmds, results, toProcess, { denied, reused });
-      return { results, serverTime: this.clock().toISOString() };
     });
+
+    // Role check per entity and operation; facility, licence and record checks happen in the module.
+    const ability = defineAbilityFor(principal);
+    const tracker = new DependencyTracker();
+    const byModule = new Map<ModuleName, number[]>();
+    for (const i of toProcess) {
+      const c = cmds[i];
+      const def = getEntity(c.entity);
+      if (!def.clientWritable) {
+        results[i] = rejected(c, MutationRejectCode.READ_ONLY, `${def.name} is derived by the server and cannot be written by clients`);
+        tracker.markFailed(c.id);
+        continue;
+      }
+      if (!ability.can(c.op, def.name)) {
+        results[i] = rejected(c, MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`);
+        tracker.markFailed(c.id);
+        denied.add(i);
+        continue;
+      }
+      const list = byModule.get(def.module);
+      if (list) list.push(i);
+      else byModule.set(def.module, [i]);
+    }
+
+    for (const module of moduleOrder()) {
+      const indices = (byModule.get(module) ?? []).filter((i) => {
+        const blocker = tracker.blockedBy(cmds[i]);
+        if (!blocker) return true;
+        results[i] = rejected(cmds[i], MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`);
+        tracker.markFailed(cmds[i].id);
+        return false;
+      });
+      if (indices.length === 0) continue;
+      const command: ApplyBatchCommand = { tenantId, correlationId: ctx.correlationId, token: ctx.token, deviceId, commands: indices.map((i) => cmds[i]) };
+      try {
+        const reply = await this.modules.applyBatch(module, command);
+        indices.forEach((i, k) => {
+          results[i] = reply.results[k];
+          if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(cmds[i].id);
+        });
+      } catch (e) {
+        if (!(e instanceof ModuleUnavailableError)) throw e;
+        for (const i of indices) {
+          results[i] = rejected(cmds[i], MutationRejectCode.UNAVAILABLE, `${module} is unavailable; retry later`);
+          tracker.markFailed(cmds[i].id);
+        }
+      }
+    }
+
+    const retried: MutationOutcome[] = [];
+    const fresh: (ReceivedMutation & MutationOutcome)[] = [];
+    for (const i of toProcess) {
+      const c = cmds[i];
+      const r = results[i];
+      const status: QueueStatus = r.status === 'rejected' && r.retryable ? 'failed' : r.status;
+      const outcome: MutationOutcome = { clientMutationId: c.clientMutationId, status, result: JSON.stringify(r) };
+      if (existing.has(c.clientMutationId)) retried.push(outcome);
+      // The module's inbox holds this key for another payload: that payload owns the key, not this one.
+      else if (!(r.status === 'rejected' && r.code === MutationRejectCode.IDEMPOTENCY_KEY_REUSED)) fresh.push({ ...received(c), ...outcome });
+    }
+    await this.queue.complete(tx, tenantId, retried, new Set(existing.keys()));
+    const recorded = await this.queue.record(tx, tenantId, { deviceId, actorId: principal.sub, correlationId: ctx.correlationId }, fresh);
+    if (recorded.size !== fresh.length) throw new KeyRaceError();
+    await this.recordConflictsAndAudit(tx, ctx, deviceId, cmds, results, toProcess, { denied, reused });
+    return { results, serverTime: this.clock().toISOString() };
   }
 
   /**
@@ -262,6 +286,23 @@ export class PushService {
     await this.conflicts.insert(tx, principal.tenantId, conflicts);
     await this.outbox.append(tx, events);
   }
+}
+
+/** Another request recorded one of this request's new keys first. */
+class KeyRaceError extends Error {}
+
+const MAX_RACE_ATTEMPTS = 3;
+
+function received(c: MutationCommand): ReceivedMutation {
+  return {
+    clientMutationId: c.clientMutationId,
+    entity: c.entity,
+    op: c.op,
+    recordId: c.id,
+    baseVersion: c.baseVersion,
+    payload: { entity: c.entity, op: c.op, id: c.id, baseVersion: c.baseVersion, data: c.data, changedFields: c.changedFields, occurredAt: c.occurredAt },
+    payloadHash: c.payloadHash,
+  };
 }
 
 function rejected(c: MutationCommand, code: MutationRejectCode, message: string): MutationResult {

@@ -64,6 +64,45 @@ export class SyncMutationsRepository {
     return new Set(inserted.map((r) => r.id));
   }
 
+  /**
+   * Records mutations decided in this request, with their outcome, in one statement (key order,
+   * so concurrent batches cannot deadlock). A key another request recorded meanwhile is left
+   * untouched; returns the keys this call recorded.
+   */
+  async record(
+    tx: Tx,
+    tenantId: string,
+    ctx: { deviceId?: string; actorId: string; correlationId: string },
+    rows: (ReceivedMutation & MutationOutcome)[],
+  ): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const json = JSON.stringify(
+      rows.map((r) => ({
+        client_mutation_id: r.clientMutationId,
+        entity: r.entity,
+        op: r.op,
+        record_id: r.recordId,
+        base_version: r.baseVersion ?? null,
+        payload: r.payload,
+        payload_hash: r.payloadHash,
+        status: r.status,
+        result: r.result,
+      })),
+    );
+    const inserted = await tx.query<{ id: string }>(
+      `INSERT INTO sync_ingest.sync_mutations
+         (tenant_id, client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, result, device_id, actor_id, correlation_id, completed_at)
+       SELECT $1, r.client_mutation_id, r.entity, r.op, r.record_id, r.base_version, r.payload, r.payload_hash, r.status, r.result::json, $3, $4, $5,
+              CASE WHEN r.status IN ('pending', 'failed') THEN NULL ELSE now() END
+         FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, entity text, op text, record_id uuid, base_version integer, payload jsonb, payload_hash text, status text, result text)
+        ORDER BY r.client_mutation_id
+       ON CONFLICT (tenant_id, client_mutation_id) DO NOTHING
+       RETURNING client_mutation_id::text AS id`,
+      [tenantId, json, ctx.deviceId ?? null, ctx.actorId, ctx.correlationId],
+    );
+    return new Set(inserted.map((r) => r.id));
+  }
+
   /** Locks and reads existing keys (waits for a concurrent request holding them to finish). */
   async lock(tx: Tx, tenantId: string, clientMutationIds: string[]): Promise<Map<string, StoredMutation>> {
     if (clientMutationIds.length === 0) return new Map();
