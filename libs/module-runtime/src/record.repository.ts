@@ -58,8 +58,10 @@ export class RecordRepository {
     return `${def.module}.${def.table}`;
   }
 
-  private columns(def: EntityDef): string {
-    let list = this.selectList.get(def.name);
+  /** The select list of a record; `withFieldVersions` false for reads that only hand records out (feed). */
+  private columns(def: EntityDef, withFieldVersions = true): string {
+    const key = `${def.name}:${withFieldVersions}`;
+    let list = this.selectList.get(key);
     if (!list) {
       list = [
         'id::text AS id',
@@ -67,10 +69,10 @@ export class RecordRepository {
         `to_char(created_at AT TIME ZONE 'UTC', ${ISO}) AS "createdAt"`,
         `to_char(updated_at AT TIME ZONE 'UTC', ${ISO}) AS "updatedAt"`,
         `to_char(deleted_at AT TIME ZONE 'UTC', ${ISO}) AS "deletedAt"`,
-        'field_versions AS "fieldVersions"',
+        ...(withFieldVersions ? ['field_versions AS "fieldVersions"'] : []),
         ...def.fields.map(selectExpr),
       ].join(', ');
-      this.selectList.set(def.name, list);
+      this.selectList.set(key, list);
     }
     return list;
   }
@@ -111,7 +113,8 @@ export class RecordRepository {
   /**
    * One page of an entity's change feed: rows after `after` in (change_xid, change_seq) order,
    * written by transactions below `highWater` (and below this snapshot's xmin), so a late
-   * commit is delivered late, never skipped. `facilities` null = every facility.
+   * commit is delivered late, never skipped. `facilities` null = every facility. Records come
+   * without field versions (a feed hands records out, it decides nothing).
    */
   async feedPage(
     tx: Tx,
@@ -129,7 +132,7 @@ export class RecordRepository {
       facilityFilter = `AND facility_id = ANY($${params.length}::text[])`;
     }
     const rows = await tx.query<Row & { xid: string; seq: string; createdAfter: boolean }>(
-      `SELECT ${this.columns(def)}, change_xid::text AS xid, change_seq::text AS seq, (created_xid > $2::xid8) AS "createdAfter"
+      `SELECT ${this.columns(def, false)}, change_xid::text AS xid, change_seq::text AS seq, (created_xid > $2::xid8) AS "createdAfter"
          FROM ${this.table(def)}
         WHERE tenant_id = $1 AND (change_xid, change_seq) > ($2::xid8, $3::bigint)
           AND change_xid < LEAST($4::xid8, pg_snapshot_xmin(pg_current_snapshot())) ${facilityFilter}
