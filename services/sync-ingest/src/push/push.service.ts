@@ -19,7 +19,7 @@ import { OutboxMessage, OutboxRepository, TenantTransactions, Tx } from '@clinis
 import { PushMetrics } from '@clinisync/observability';
 import { DependencyTracker, getEntity, moduleOrder, mutationPayloadHash, validateMutationData } from '@clinisync/sync-core';
 import { SyncIngestError } from './push.errors';
-import { MutationOutcome, QueueStatus, ReceivedMutation, StoredMutation, SyncMutationsRepository } from './sync-mutations.repository';
+import { MutationOutcome, QueueStatus, ReceivedMutation, StoredMutation, SyncMutationsRepository, receivedMutation } from './sync-mutations.repository';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { ConflictsRepository, NewConflict } from '../conflicts/conflicts.repository';
 import { IngestAudit } from '../audit/ingest-audit';
@@ -220,7 +220,7 @@ export class PushService {
       const outcome: MutationOutcome = { clientMutationId: c.clientMutationId, status, result: JSON.stringify(r) };
       if (existing.has(c.clientMutationId)) retried.push(outcome);
       // The module's inbox holds this key for another payload: that payload owns the key, not this one.
-      else if (!(r.status === 'rejected' && r.code === MutationRejectCode.IDEMPOTENCY_KEY_REUSED)) fresh.push({ ...received(c), ...outcome });
+      else if (!(r.status === 'rejected' && r.code === MutationRejectCode.IDEMPOTENCY_KEY_REUSED)) fresh.push({ ...receivedMutation(c), ...outcome });
     }
     await this.queue.complete(tx, tenantId, retried, new Set(existing.keys()));
     const recorded = await this.queue.record(tx, tenantId, { deviceId, actorId: principal.sub, correlationId: ctx.correlationId }, fresh);
@@ -292,18 +292,6 @@ export class PushService {
 class KeyRaceError extends Error {}
 
 const MAX_RACE_ATTEMPTS = 3;
-
-function received(c: MutationCommand): ReceivedMutation {
-  return {
-    clientMutationId: c.clientMutationId,
-    entity: c.entity,
-    op: c.op,
-    recordId: c.id,
-    baseVersion: c.baseVersion,
-    payload: { entity: c.entity, op: c.op, id: c.id, baseVersion: c.baseVersion, data: c.data, changedFields: c.changedFields, occurredAt: c.occurredAt },
-    payloadHash: c.payloadHash,
-  };
-}
 
 function rejected(c: MutationCommand, code: MutationRejectCode, message: string): MutationResult {
   return { clientMutationId: c.clientMutationId, status: 'rejected', id: c.id, code, message, retryable: RETRYABLE_REJECT_CODES.has(code) };

@@ -1,3 +1,4 @@
+import { MutationCommand } from '@clinisync/contracts';
 import { Tx } from '@clinisync/persistence';
 
 export type QueueStatus = 'pending' | 'applied' | 'merged' | 'conflict' | 'rejected' | 'failed';
@@ -10,6 +11,19 @@ export interface ReceivedMutation {
   baseVersion?: number;
   payload: unknown;
   payloadHash: string;
+}
+
+/** What the queue stores of a normalised mutation. */
+export function receivedMutation(c: MutationCommand): ReceivedMutation {
+  return {
+    clientMutationId: c.clientMutationId,
+    entity: c.entity,
+    op: c.op,
+    recordId: c.id,
+    baseVersion: c.baseVersion,
+    payload: { entity: c.entity, op: c.op, id: c.id, baseVersion: c.baseVersion, data: c.data, changedFields: c.changedFields, occurredAt: c.occurredAt },
+    payloadHash: c.payloadHash,
+  };
 }
 
 export interface StoredMutation {
@@ -30,8 +44,9 @@ export interface MutationOutcome {
 /** The server-side sync queue (`sync_ingest.sync_mutations`). */
 export class SyncMutationsRepository {
   /**
-   * Records received mutations, in key order so concurrent batches cannot deadlock; a key seen
-   * before is left untouched. Returns the keys that are new.
+   * Records received mutations as `pending` (the single-operation queue API), in key order so
+   * concurrent batches cannot deadlock; a key seen before is left untouched. Returns the keys
+   * that are new.
    */
   async claim(
     tx: Tx,
@@ -39,29 +54,7 @@ export class SyncMutationsRepository {
     ctx: { deviceId?: string; actorId: string; correlationId: string },
     rows: ReceivedMutation[],
   ): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const json = JSON.stringify(
-      rows.map((r) => ({
-        client_mutation_id: r.clientMutationId,
-        entity: r.entity,
-        op: r.op,
-        record_id: r.recordId,
-        base_version: r.baseVersion ?? null,
-        payload: r.payload,
-        payload_hash: r.payloadHash,
-      })),
-    );
-    const inserted = await tx.query<{ id: string }>(
-      `INSERT INTO sync_ingest.sync_mutations
-         (tenant_id, client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, device_id, actor_id, correlation_id)
-       SELECT $1, r.client_mutation_id, r.entity, r.op, r.record_id, r.base_version, r.payload, r.payload_hash, 'pending', $3, $4, $5
-         FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, entity text, op text, record_id uuid, base_version integer, payload jsonb, payload_hash text)
-        ORDER BY r.client_mutation_id
-       ON CONFLICT (tenant_id, client_mutation_id) DO NOTHING
-       RETURNING client_mutation_id::text AS id`,
-      [tenantId, json, ctx.deviceId ?? null, ctx.actorId, ctx.correlationId],
-    );
-    return new Set(inserted.map((r) => r.id));
+    return this.record(tx, tenantId, ctx, rows.map((r) => ({ ...r, status: 'pending', result: null })));
   }
 
   /**
@@ -73,7 +66,7 @@ export class SyncMutationsRepository {
     tx: Tx,
     tenantId: string,
     ctx: { deviceId?: string; actorId: string; correlationId: string },
-    rows: (ReceivedMutation & MutationOutcome)[],
+    rows: (ReceivedMutation & { status: QueueStatus; result: string | null })[],
   ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const json = JSON.stringify(

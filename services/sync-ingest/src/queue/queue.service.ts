@@ -4,7 +4,7 @@ import { Principal, Resource, defineAbilityFor } from '@clinisync/auth';
 import { TenantTransactions } from '@clinisync/persistence';
 import { SyncIngestError } from '../push/push.errors';
 import { PushContext, PushService } from '../push/push.service';
-import { QueueStatus, QueuedView, StoredMutation, SyncMutationsRepository } from '../push/sync-mutations.repository';
+import { QueueStatus, QueuedView, StoredMutation, SyncMutationsRepository, receivedMutation } from '../push/sync-mutations.repository';
 import { ConflictsRepository } from '../conflicts/conflicts.repository';
 import { ConflictsService, ResolveResponse } from '../conflicts/conflicts.service';
 
@@ -107,17 +107,7 @@ export class QueueService {
     const c = validated.commands[0];
     const tenantId = ctx.principal.tenantId;
     return this.transactions.run(tenantId, async (tx) => {
-      await this.queue.claim(tx, tenantId, { deviceId: deviceId ?? ctx.deviceIdHeader, actorId: ctx.principal.sub, correlationId: ctx.correlationId }, [
-        {
-          clientMutationId: c.clientMutationId,
-          entity: c.entity,
-          op: c.op,
-          recordId: c.id,
-          baseVersion: c.baseVersion,
-          payload: { entity: c.entity, op: c.op, id: c.id, baseVersion: c.baseVersion, data: c.data, changedFields: c.changedFields, occurredAt: c.occurredAt },
-          payloadHash: c.payloadHash,
-        },
-      ]);
+      await this.queue.claim(tx, tenantId, { deviceId: deviceId ?? ctx.deviceIdHeader, actorId: ctx.principal.sub, correlationId: ctx.correlationId }, [receivedMutation(c)]);
       const stored = await this.queue.find(tx, tenantId, c.clientMutationId);
       if (!stored) throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, 'queued operation not stored; retry');
       if (stored.payloadHash !== c.payloadHash) {
