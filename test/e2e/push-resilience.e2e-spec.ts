@@ -1,5 +1,5 @@
 import { Platform, startPlatform } from '../support/platform';
-import { aPatientCreate, aPatientUpdate, push } from '../support/builders';
+import { aPatientCreate, aPatientUpdate, pullAll, push } from '../support/builders';
 import { eventually, readStream } from '../support/streams';
 
 describe('push resilience (PROTOCOL.md: crash then retry applies once; events wait while NATS is down)', () => {
@@ -66,5 +66,22 @@ describe('push resilience (PROTOCOL.md: crash then retry applies once; events wa
     expect(sample.msgId).toBe(sample.event.id);
     expect(sample.subject).toBe('clinical.t1.patients.patients.created');
     expect(sample.event).toMatchObject({ specversion: '1.0', datacontenttype: 'application/json', tenantid: 't1', source: 'clinisync/patients' });
+  });
+
+  it('NATS stopped: pull pages go on over the modules\' HTTP fallback, same records as over NATS', async () => {
+    const token = await p.token({ tenantId: 'tfb' });
+    const creates = Array.from({ length: 7 }, () => aPatientCreate());
+    expect((await push(p.baseUrl, token, { mutations: creates })).status).toBe(200);
+    const overNats = await pullAll(p.baseUrl, token, { entities: 'patients,visits', limit: '3' });
+    await p.nats.stop();
+    try {
+      const overHttp = await pullAll(p.baseUrl, token, { entities: 'patients,visits', limit: '3' });
+      expect(overHttp.pages).toEqual(overNats.pages.map((page) => ({ ...page, serverTime: expect.any(String) })));
+      // One push, one transaction: later pages of it are still records the client never had.
+      expect(overHttp.pages.flatMap((page) => page.changes.patients.created.map((r) => r.id)).sort()).toEqual(creates.map((c) => c.id).sort());
+      expect(overHttp.pages.flatMap((page) => page.changes.patients.updated)).toEqual([]);
+    } finally {
+      await p.nats.start();
+    }
   });
 });

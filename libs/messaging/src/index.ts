@@ -3,3 +3,4 @@ export * from './streams';
 export * from './cloud-event';
 export * from './outbox-relay';
 export * from './durable-consumer';
+export * from './binary-replies';

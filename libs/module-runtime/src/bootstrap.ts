@@ -4,7 +4,7 @@ import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { json } from 'express';
 import { ModuleName } from '@clinisync/contracts';
-import { parseServers } from '@clinisync/messaging';
+import { BinaryReplySerializer, parseServers } from '@clinisync/messaging';
 import { correlationMiddleware } from '@clinisync/observability';
 import { ModuleServiceConfig } from './module-config';
 
@@ -21,7 +21,15 @@ export async function startModuleService(module: ModuleName, appModule: Paramete
   app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.NATS,
-      options: { servers: parseServers(config.NATS_URL), queue: module, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true },
+      options: {
+        servers: parseServers(config.NATS_URL),
+        queue: module,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        waitOnFirstConnect: true,
+        // Feed pages go out as bytes (records serialised once), everything else as JSON.
+        serializer: new BinaryReplySerializer(),
+      },
     },
     { inheritAppConfig: true },
   );

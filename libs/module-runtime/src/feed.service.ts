@@ -1,4 +1,4 @@
-import { FeedEntityPage, FeedReply, FeedRequest, ModuleName, ReadReply, ReadRequest } from '@clinisync/contracts';
+import { FeedEntityPage, FeedReply, FeedRequest, JsonArrayText, ModuleName, ReadReply, ReadRequest, emptyJsonArray } from '@clinisync/contracts';
 import { AuthError, JwtVerifier, defineAbilityFor } from '@clinisync/auth';
 import { TenantTransactions } from '@clinisync/persistence';
 import { findEntity, toSyncRecord } from '@clinisync/sync-core';
@@ -6,6 +6,11 @@ import { entitySubject } from '@clinisync/auth';
 import { ALL_FACILITIES } from '@clinisync/contracts';
 import { RecordRepository } from './record.repository';
 import { ModuleCommandError, ModuleCommandErrorCode } from './module-commands.errors';
+
+/** Elements already JSON; sync-ingest splices the bytes into the pull response as they are. */
+function jsonArray(elements: string[]): JsonArrayText {
+  return elements.length === 0 ? emptyJsonArray() : { count: elements.length, json: Buffer.from(`[${elements.join(',')}]`) };
+}
 
 /**
  * A module's change feed for pull: entities filled in order until the page limit, only what
@@ -73,22 +78,25 @@ export class FeedService {
         for (const { entity, after } of request.entities) {
           const def = findEntity(entity);
           if (!def || def.module !== this.module || !ability.can('read', def.name)) continue;
-          const page: FeedEntityPage = { entity, created: [], updated: [], deleted: [], next: after, hasMore: false };
-          pages.push(page);
           if (remaining === 0) {
-            page.hasMore = true;
+            pages.push({ entity, created: emptyJsonArray(), updated: emptyJsonArray(), deleted: emptyJsonArray(), next: after, hasMore: true });
             continue;
           }
           const rows = await this.records.feedPage(tx, def, request.tenantId, after, request.highWater, remaining + 1, def.referenceData ? null : facilities);
-          page.hasMore = rows.length > remaining;
+          const hasMore = rows.length > remaining;
           const taken = rows.slice(0, remaining);
           remaining -= taken.length;
+          const created: string[] = [];
+          const updated: string[] = [];
+          const deleted: string[] = [];
+          let next = after;
           for (const row of taken) {
-            if (row.record.deletedAt !== null) page.deleted.push(row.record.id);
-            else if (row.createdAfter || after.xid === '0') page.created.push(toSyncRecord(def, row.record));
-            else page.updated.push(toSyncRecord(def, row.record));
-            page.next = { xid: row.xid, seq: row.seq };
+            if (row.deleted) deleted.push(JSON.stringify(row.id));
+            else if (row.createdAfter || after.xid === '0') created.push(row.json);
+            else updated.push(row.json);
+            next = { xid: row.xid, seq: row.seq };
           }
+          pages.push({ entity, created: jsonArray(created), updated: jsonArray(updated), deleted: jsonArray(deleted), next, hasMore });
         }
         return { pages };
       },

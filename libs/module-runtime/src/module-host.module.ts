@@ -1,11 +1,11 @@
-import { Body, Controller, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, Post, UseFilters, HttpCode } from '@nestjs/common';
+import { Body, Controller, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, Post, UseFilters, HttpCode, StreamableFile } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleName, ReadReply, ReadRequest, applyBatchPattern, feedPattern, readPattern } from '@clinisync/contracts';
+import { ApplyBatchCommand, ApplyBatchReply, FeedRequest, ModuleName, ReadReply, ReadRequest, applyBatchPattern, encodeFeedReply, feedPattern, readPattern } from '@clinisync/contracts';
 import { JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
 import { InboxRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
@@ -29,6 +29,8 @@ import { RecordRepository } from './record.repository';
 import { FeedService } from './feed.service';
 
 export const MODULE_CONFIG = Symbol('MODULE_CONFIG');
+/** Content type of feed reply bytes on the internal HTTP fallback (see `encodeFeedReply`). */
+export const FEED_REPLY_CONTENT_TYPE = 'application/vnd.clinisync.feed-reply';
 export const APP_DATA_SOURCE = Symbol('APP_DATA_SOURCE');
 export const RELAY_DATA_SOURCE = Symbol('RELAY_DATA_SOURCE');
 export const MODULE_RULES = Symbol('MODULE_RULES');
@@ -66,16 +68,16 @@ function commandsController(module: ModuleName) {
 
     @MessagePattern(feedPattern(module))
     @UseFilters(ModuleRpcErrorFilter)
-    feed(@Payload() request: FeedRequest): Promise<FeedReply> {
-      return this.feeds.feed(request);
+    feed(@Payload() request: FeedRequest): Promise<Uint8Array> {
+      return this.feeds.feed(request).then(encodeFeedReply);
     }
 
     /** Feed over HTTP: the pull fallback while NATS is unreachable. Not routed by Kong. */
     @Post('internal/v1/feed')
     @HttpCode(200)
     @UseFilters(ModuleHttpErrorFilter)
-    feedHttp(@Body() request: FeedRequest): Promise<FeedReply> {
-      return this.feeds.feed(request);
+    feedHttp(@Body() request: FeedRequest): Promise<StreamableFile> {
+      return this.feeds.feed(request).then((reply) => new StreamableFile(encodeFeedReply(reply), { type: FEED_REPLY_CONTENT_TYPE }));
     }
 
     @MessagePattern(readPattern(module))

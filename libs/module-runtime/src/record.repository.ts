@@ -1,5 +1,5 @@
 import { Tx } from '@clinisync/persistence';
-import { EntityDef, FieldDef, FieldType, StoredRecord } from '@clinisync/sync-core';
+import { EntityDef, FieldDef, FieldType, StoredRecord, syncRecordJsonWriter, syncRecordKeys } from '@clinisync/sync-core';
 
 const SQL_TYPE: Record<FieldType, string> = {
   string: 'text',
@@ -37,6 +37,16 @@ function selectExpr(f: FieldDef): string {
   }
 }
 
+/** One feed row: the record as wire JSON, its feed position, and whether it is new to the caller. */
+export interface FeedRow {
+  id: string;
+  deleted: boolean;
+  json: string;
+  xid: string;
+  seq: string;
+  createdAfter: boolean;
+}
+
 interface Row {
   id: string;
   version: number;
@@ -53,6 +63,7 @@ interface Row {
  */
 export class RecordRepository {
   private readonly selectList = new Map<string, string>();
+  private readonly writers = new Map<string, (values: readonly unknown[]) => string>();
 
   private table(def: EntityDef): string {
     return `${def.module}.${def.table}`;
@@ -114,7 +125,10 @@ export class RecordRepository {
    * One page of an entity's change feed: rows after `after` in (change_xid, change_seq) order,
    * written by transactions below `highWater` (and below this snapshot's xmin), so a late
    * commit is delivered late, never skipped. `facilities` null = every facility. Records come
-   * without field versions (a feed hands records out, it decides nothing).
+   * without field versions (a feed hands records out, it decides nothing). A record counts as
+   * created after the cursor when its creating transaction is later, or is the cursor's own
+   * transaction and wrote the record's last change too: that transaction's rows were final when
+   * the cursor passed (X, s), so a row now at (X, s' > s) was never handed out.
    */
   async feedPage(
     tx: Tx,
@@ -124,22 +138,43 @@ export class RecordRepository {
     highWater: string,
     limit: number,
     facilities: string[] | null,
-  ): Promise<{ record: StoredRecord; xid: string; seq: string; createdAfter: boolean }[]> {
+  ): Promise<FeedRow[]> {
     const params: unknown[] = [tenantId, after.xid, after.seq, highWater, limit];
     let facilityFilter = '';
     if (def.facilityScoped && facilities) {
       params.push(facilities);
       facilityFilter = `AND facility_id = ANY($${params.length}::text[])`;
     }
-    const rows = await tx.query<Row & { xid: string; seq: string; createdAfter: boolean }>(
-      `SELECT ${this.columns(def, false)}, change_xid::text AS xid, change_seq::text AS seq, (created_xid > $2::xid8) AS "createdAfter"
+    // Arrays, not objects: the record's values in wire order first (`syncRecordKeys`), then the
+    // position and the created flag, written to JSON without an object per row.
+    const rows = await tx.queryArrays(
+      `SELECT ${this.columns(def, false)}, change_xid::text AS xid, change_seq::text AS seq,
+              (created_xid > $2::xid8 OR (created_xid = $2::xid8 AND change_xid = $2::xid8)) AS "createdAfter"
          FROM ${this.table(def)}
         WHERE tenant_id = $1 AND (change_xid, change_seq) > ($2::xid8, $3::bigint)
           AND change_xid < LEAST($4::xid8, pg_snapshot_xmin(pg_current_snapshot())) ${facilityFilter}
         ORDER BY change_xid, change_seq LIMIT $5`,
       params,
     );
-    return rows.map((r) => ({ record: this.toStored(def, r), xid: r.xid, seq: r.seq, createdAfter: r.createdAfter }));
+    const write = this.jsonWriter(def);
+    const n = syncRecordKeys(def).length;
+    return rows.map((r) => ({
+      id: r[0] as string,
+      deleted: r[4] !== null,
+      json: write(r),
+      xid: r[n] as string,
+      seq: r[n + 1] as string,
+      createdAfter: r[n + 2] as boolean,
+    }));
+  }
+
+  private jsonWriter(def: EntityDef): (values: readonly unknown[]) => string {
+    let w = this.writers.get(def.name);
+    if (!w) {
+      w = syncRecordJsonWriter(def);
+      this.writers.set(def.name, w);
+    }
+    return w;
   }
 
   /** Live records for online-mode reads, keyset-paged on (updated_at, id). */

@@ -3,6 +3,8 @@ export interface Tx {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Like query, plus the affected row count (for UPDATE/DELETE guards). */
   execute<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /** Rows as arrays in select-list order (no object per row: for pages of thousands). */
+  queryArrays(sql: string, params?: readonly unknown[]): Promise<unknown[][]>;
 }
 
 /** Postgres SQLSTATE of a failed query, when it is one. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { v5 as uuidv5 } from 'uuid';
 import { ModuleName } from '@clinisync/contracts';
-import { StoredRecord, conflictIdFor, fieldsChangedSince, normaliseData, toSyncRecord } from './records';
+import { StoredRecord, conflictIdFor, fieldsChangedSince, normaliseData, syncRecordJsonWriter, syncRecordKeys, toSyncRecord } from './records';
 import {
   ConflictPolicy,
   ENTITIES,
@@ -295,5 +295,32 @@ describe('normaliseData', () => {
       endedAt: null,
     });
     expect(input.startedAt).toBe('2026-11-21T13:00:00+03:00');
+  });
+});
+
+describe('syncRecordJsonWriter (feed pages)', () => {
+  // Values as Postgres hands them to a feed: strings (uuids, timestamps, text with any
+  // characters), integers, doubles, booleans, nulls.
+  const aValue = fc.oneof(
+    fc.constant(null),
+    fc.string({ unit: 'binary' }),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+  );
+
+  it.each(ENTITIES.map((e) => [e.name]))('writes the same text as JSON.stringify(toSyncRecord(...)) for %s', (name) => {
+    const def = getEntity(name);
+    const keys = syncRecordKeys(def);
+    const write = syncRecordJsonWriter(def);
+    fc.assert(
+      fc.property(fc.array(aValue, { minLength: keys.length, maxLength: keys.length }), (values) => {
+        const [id, version, createdAt, updatedAt, deletedAt] = values as [string, number, string, string, string | null];
+        const fields = Object.fromEntries(def.fields.map((f, i) => [f.name, values[5 + i]]));
+        const record: StoredRecord = { id, version, createdAt, updatedAt, deletedAt, fields, fieldVersions: {} };
+        expect(write(values)).toBe(JSON.stringify(toSyncRecord(def, record)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

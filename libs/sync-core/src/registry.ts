@@ -262,8 +262,16 @@ export function entityDepth(name: string, seen: ReadonlySet<string> = new Set())
   return 1 + Math.max(...parents.map((p) => entityDepth(p, next)));
 }
 
+let moduleOrderMemo: readonly ModuleName[] | undefined;
+
 /** Modules in dependency order: a module whose entities reference another's comes after it. */
 export function moduleOrder(): ModuleName[] {
+  // The registry is fixed at load; every pull asks, so the order is worked out once.
+  moduleOrderMemo ??= computeModuleOrder();
+  return [...moduleOrderMemo];
+}
+
+function computeModuleOrder(): ModuleName[] {
   const depthOf = new Map<ModuleName, number>();
   for (const def of ENTITIES) {
     const d = entityDepth(def.name);

@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { Registry } from 'prom-client';
 import { JwtAuthGuard, JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
 import { OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
-import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
+import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers, BinaryReplyDeserializer } from '@clinisync/messaging';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -99,7 +99,14 @@ export class SyncIngestAppModule {
             new ModuleGateway(
               ClientProxyFactory.create({
                 transport: Transport.NATS,
-                options: { servers: parseServers(config.NATS_URL), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true },
+                options: {
+                  servers: parseServers(config.NATS_URL),
+                  maxReconnectAttempts: -1,
+                  reconnectTimeWait: 250,
+                  waitOnFirstConnect: true,
+                  // Feed pages come back as bytes, spliced into pull responses unparsed.
+                  deserializer: new BinaryReplyDeserializer(),
+                },
               }),
               {
                 timeoutMs: config.MODULE_RPC_TIMEOUT_MS,
@@ -150,8 +157,8 @@ export class SyncIngestAppModule {
         },
         {
           provide: PullService,
-          useFactory: (t: TenantTransactions, g: ModuleGateway) => new PullService(t, new FeedSnapshotRepository(), g, config.CURSOR_SECRET),
-          inject: [TenantTransactions, ModuleGateway],
+          useFactory: (ds: DataSource, g: ModuleGateway) => new PullService(new FeedSnapshotRepository(ds), g, config.CURSOR_SECRET),
+          inject: [DATA_SOURCE, ModuleGateway],
         },
         {
           provide: READINESS_PROBES,

@@ -1,6 +1,19 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
-import { ApplyBatchCommand, ApplyBatchReply, FeedReply, FeedRequest, ModuleErrorReply, ModuleName, ReadReply, ReadRequest, applyBatchPattern, feedPattern, readPattern } from '@clinisync/contracts';
+import {
+  ApplyBatchCommand,
+  ApplyBatchReply,
+  FeedReply,
+  FeedRequest,
+  ModuleErrorReply,
+  ModuleName,
+  ReadReply,
+  ReadRequest,
+  applyBatchPattern,
+  decodeFeedReply,
+  feedPattern,
+  readPattern,
+} from '@clinisync/contracts';
 
 /** A module could not apply a batch over any transport; nothing is known to be applied. */
 export class ModuleUnavailableError extends Error {
@@ -16,6 +29,11 @@ export class ModuleUnavailableError extends Error {
 export interface ModuleGatewayOptions {
   timeoutMs: number;
   httpUrls: Record<ModuleName, string>;
+}
+
+/** A JSON reply recognised by a property only it has. */
+function jsonReply<T>(key: string): (body: unknown) => T | undefined {
+  return (body) => (typeof body === 'object' && body !== null && !(body instanceof Uint8Array) && key in body ? (body as T) : undefined);
 }
 
 function isModuleError(e: unknown): e is ModuleErrorReply {
@@ -49,31 +67,44 @@ export class ModuleGateway {
   }
 
   applyBatch(module: ModuleName, command: ApplyBatchCommand): Promise<ApplyBatchReply> {
-    return this.call<ApplyBatchReply>(module, applyBatchPattern(module), 'apply-batch', command, (b) => 'results' in b);
+    return this.call(module, applyBatchPattern(module), 'apply-batch', command, jsonReply<ApplyBatchReply>('results'));
   }
 
+  /** Feed pages arrive as bytes (see `encodeFeedReply`) over NATS and HTTP alike. */
   feed(module: ModuleName, request: FeedRequest): Promise<FeedReply> {
-    return this.call<FeedReply>(module, feedPattern(module), 'feed', request, (b) => 'pages' in b);
+    return this.call(module, feedPattern(module), 'feed', request, (body) => (body instanceof Uint8Array ? decodeFeedReply(body) : undefined));
   }
 
   read(module: ModuleName, request: ReadRequest): Promise<ReadReply> {
-    return this.call<ReadReply>(module, readPattern(module), 'read', request, (b) => 'items' in b);
+    return this.call(module, readPattern(module), 'read', request, jsonReply<ReadReply>('items'));
   }
 
-  private async call<T extends object>(
+  /** `reply` reads a successful answer (JSON object or bytes); undefined = not a reply of this kind. */
+  private async call<T>(
     module: ModuleName,
     pattern: string,
     path: string,
     payload: { token: string; correlationId: string },
-    isReply: (body: object) => boolean,
+    reply: (body: unknown) => T | undefined,
   ): Promise<T> {
     let natsFailure = 'NATS not connected';
     if (this.natsConnected) {
+      let body: unknown;
       try {
-        return await firstValueFrom(this.client.send<T>(pattern, payload).pipe(timeout(this.options.timeoutMs)));
+        body = await firstValueFrom(this.client.send<unknown>(pattern, payload).pipe(timeout(this.options.timeoutMs)));
       } catch (e) {
         if (isModuleError(e) && e.error.code !== 'UNAVAILABLE') throw new ModuleUnavailableError(module, `${e.error.code}: ${e.error.message}`);
         natsFailure = isModuleError(e) ? e.error.message : String((e as Error)?.message ?? e);
+      }
+      if (body !== undefined) {
+        let answer: T | undefined;
+        try {
+          answer = reply(body);
+        } catch (e) {
+          throw new ModuleUnavailableError(module, (e as Error).message);
+        }
+        if (answer === undefined) throw new ModuleUnavailableError(module, `unexpected ${path} reply`);
+        return answer;
       }
     }
     try {
@@ -83,8 +114,10 @@ export class ModuleGateway {
         body: JSON.stringify(payload),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      const body = (await res.json()) as T | ModuleErrorReply;
-      if (res.ok && isReply(body)) return body as T;
+      const isJson = (res.headers.get('content-type') ?? '').startsWith('application/json');
+      const body: unknown = isJson ? await res.json() : Buffer.from(await res.arrayBuffer());
+      const answer = res.ok ? reply(body) : undefined;
+      if (answer !== undefined) return answer;
       throw new Error(isModuleError(body) ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`);
     } catch (e) {
       throw new ModuleUnavailableError(module, `${natsFailure}; HTTP fallback: ${(e as Error).message}`);

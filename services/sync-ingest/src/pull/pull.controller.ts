@@ -1,8 +1,8 @@
-import { Controller, Get, Headers, Query, UseGuards } from '@nestjs/common';
-import { PullResponse } from '@clinisync/contracts';
+import { Controller, Get, Headers, Query, StreamableFile, UseGuards } from '@nestjs/common';
 import { BearerToken, CurrentPrincipal, JwtAuthGuard, Principal } from '@clinisync/auth';
 import { CORRELATION_HEADER } from '@clinisync/observability';
 import { PullQuery, PullService } from './pull.service';
+import { encodePullResponse } from './pull-response';
 
 @Controller('api/v1/sync')
 @UseGuards(JwtAuthGuard)
@@ -15,7 +15,7 @@ export class PullController {
     @BearerToken() token: string,
     @Headers(CORRELATION_HEADER) correlationId: string,
     @Query() query: PullQuery,
-  ): Promise<PullResponse> {
-    return this.pulls.pull({ principal, token, correlationId }, query);
+  ): Promise<StreamableFile> {
+    return this.pulls.pull({ principal, token, correlationId }, query).then((page) => new StreamableFile(encodePullResponse(page), { type: 'application/json; charset=utf-8' }));
   }
 }

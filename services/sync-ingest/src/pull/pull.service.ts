@@ -1,14 +1,11 @@
 import {
   ApiErrorCode,
   DEFAULT_PULL_LIMIT,
-  EntityChanges,
   FeedEntityPage,
   MAX_PULL_LIMIT,
   ModuleName,
-  PullResponse,
 } from '@clinisync/contracts';
 import { Principal, defineAbilityFor } from '@clinisync/auth';
-import { TenantTransactions } from '@clinisync/persistence';
 import {
   ENTITIES,
   FEED_START,
@@ -24,6 +21,7 @@ import {
 import { SyncIngestError } from '../push/push.errors';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { FeedSnapshotRepository } from './feed-snapshot.repository';
+import { PullPage, noChanges } from './pull-response';
 
 export interface PullQuery {
   cursor?: string;
@@ -45,14 +43,14 @@ export interface PullContext {
  */
 export class PullService {
   constructor(
-    private readonly transactions: TenantTransactions,
     private readonly snapshots: FeedSnapshotRepository,
     private readonly modules: ModuleGateway,
     private readonly cursorSecret: string,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async pull(ctx: PullContext, query: PullQuery): Promise<PullResponse> {
+  /** One page of changes; `encodePullResponse` writes it as the PROTOCOL.md `PullResponse`. */
+  async pull(ctx: PullContext, query: PullQuery): Promise<PullPage> {
     const { principal } = ctx;
     if (query.tenantId !== undefined && query.tenantId !== principal.tenantId) {
       throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, 'the query names a tenant other than the token');
@@ -68,10 +66,9 @@ export class PullService {
         throw e;
       }
     }
-    const highWater = await this.transactions.run(principal.tenantId, (tx) => this.snapshots.highWater(tx));
+    const highWater = await this.snapshots.highWater();
 
-    const changes: Record<string, EntityChanges> = {};
-    for (const e of entities) changes[e] = { created: [], updated: [], deleted: [] };
+    const changes: PullPage['changes'] = new Map(entities.map((e) => [e, noChanges()]));
     const next: Record<string, FeedPosition> = {};
     let remaining = limit;
     let hasMore = false;
@@ -88,12 +85,10 @@ export class PullService {
         entities: mine.map((entity) => ({ entity, after: cursor.positions[entity] ?? FEED_START })),
       });
       for (const page of pages) {
-        const c = changes[page.entity];
-        if (!c) continue;
-        c.created.push(...page.created);
-        c.updated.push(...page.updated);
-        c.deleted.push(...page.deleted);
-        remaining -= page.created.length + page.updated.length + page.deleted.length;
+        // An entity belongs to one module, so its page is the whole of its changes.
+        if (!changes.has(page.entity)) continue;
+        changes.set(page.entity, { created: page.created, updated: page.updated, deleted: page.deleted });
+        remaining -= page.created.count + page.updated.count + page.deleted.count;
         next[page.entity] = page.next;
         hasMore ||= page.hasMore;
       }
