@@ -87,6 +87,9 @@ interface FeedPageHeader {
 }
 
 const FEED_REPLY_VERSION = 1;
+
+/** Content type of feed reply bytes on the modules' internal HTTP fallback. */
+export const FEED_REPLY_CONTENT_TYPE = 'application/vnd.clinisync.feed-reply';
 const EMPTY_ARRAY = new TextEncoder().encode('[]');
 
 /** An empty JSON array text. */

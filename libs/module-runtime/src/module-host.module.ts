@@ -5,7 +5,19 @@ import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { ApplyBatchCommand, ApplyBatchReply, FeedRequest, ModuleName, ReadReply, ReadRequest, applyBatchPattern, encodeFeedReply, feedPattern, readPattern } from '@clinisync/contracts';
+import {
+  ApplyBatchCommand,
+  ApplyBatchReply,
+  FEED_REPLY_CONTENT_TYPE,
+  FeedRequest,
+  ModuleName,
+  ReadReply,
+  ReadRequest,
+  applyBatchPattern,
+  encodeFeedReply,
+  feedPattern,
+  readPattern,
+} from '@clinisync/contracts';
 import { JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
 import { InboxRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
@@ -29,8 +41,6 @@ import { RecordRepository } from './record.repository';
 import { FeedService } from './feed.service';
 
 export const MODULE_CONFIG = Symbol('MODULE_CONFIG');
-/** Content type of feed reply bytes on the internal HTTP fallback (see `encodeFeedReply`). */
-export const FEED_REPLY_CONTENT_TYPE = 'application/vnd.clinisync.feed-reply';
 export const APP_DATA_SOURCE = Symbol('APP_DATA_SOURCE');
 export const RELAY_DATA_SOURCE = Symbol('RELAY_DATA_SOURCE');
 export const MODULE_RULES = Symbol('MODULE_RULES');

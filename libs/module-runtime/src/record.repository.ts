@@ -69,7 +69,10 @@ export class RecordRepository {
     return `${def.module}.${def.table}`;
   }
 
-  /** The select list of a record; `withFieldVersions` false for reads that only hand records out (feed). */
+  /**
+   * The select list of a record; `withFieldVersions` false for reads that only hand records out
+   * (feed). Its order is `syncRecordKeys` order (then field versions): feed rows are read as arrays.
+   */
   private columns(def: EntityDef, withFieldVersions = true): string {
     const key = `${def.name}:${withFieldVersions}`;
     let list = this.selectList.get(key);
@@ -157,10 +160,11 @@ export class RecordRepository {
       params,
     );
     const write = this.jsonWriter(def);
-    const n = syncRecordKeys(def).length;
+    const keys = syncRecordKeys(def);
+    const [idAt, deletedAt, n] = [keys.indexOf('id'), keys.indexOf('deletedAt'), keys.length];
     return rows.map((r) => ({
-      id: r[0] as string,
-      deleted: r[4] !== null,
+      id: r[idAt] as string,
+      deleted: r[deletedAt] !== null,
       json: write(r),
       xid: r[n] as string,
       seq: r[n + 1] as string,
