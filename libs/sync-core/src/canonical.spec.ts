@@ -28,6 +28,16 @@ function shuffleKeys(value: unknown, rand: () => number): unknown {
 
 const runs = { numRuns: 200 };
 
+/** The first implementation, kept as the reference: stored payload hashes must stay valid. */
+function referenceCanonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : referenceCanonicalJson(v))).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${referenceCanonicalJson(v)}`).join(',')}}`;
+}
+
 describe('canonicalJson', () => {
   it.each<[string, unknown, string]>([
     [
@@ -43,6 +53,20 @@ describe('canonicalJson', () => {
     ['keeps array order', [3, 1, 2], '[3,1,2]'],
   ])('%s', (_case, value, expected) => {
     expect(canonicalJson(value)).toBe(expected);
+  });
+
+  it('writes exactly what the first implementation wrote, so stored payload hashes stay valid (property)', () => {
+    const withUndefined = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.jsonValue(), tie('object'), tie('array')),
+      object: fc.dictionary(fc.string(), fc.option(tie('value'), { nil: undefined })),
+      array: fc.array(fc.option(tie('value'), { nil: undefined })),
+    })).value;
+    fc.assert(
+      fc.property(withUndefined, (value) => {
+        expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('is independent of key insertion order (property)', () => {
