@@ -7,6 +7,8 @@ import { join } from 'node:path';
 /** A private nats-server (JetStream, own store dir, free port) that a test may stop and restart. */
 export interface TestNats {
   url: string;
+  /** The server's process id while this helper runs it (undefined for a shared server). */
+  pid(): number | undefined;
   stop(): Promise<void>;
   start(): Promise<void>;
   dispose(): Promise<void>;
@@ -56,7 +58,7 @@ export async function startTestNats(): Promise<TestNats> {
     const fail = async () => {
       throw new Error('nats-server binary not available: this test needs to stop NATS');
     };
-    return { url, stop: fail, start: fail, dispose: async () => undefined };
+    return { url, pid: () => undefined, stop: fail, start: fail, dispose: async () => undefined };
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'clinisync-nats-'));
@@ -76,6 +78,7 @@ export async function startTestNats(): Promise<TestNats> {
   await start();
   return {
     url: `nats://127.0.0.1:${port}`,
+    pid: () => child?.pid,
     start,
     stop,
     dispose: async () => {

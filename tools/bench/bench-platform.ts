@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Pool } from 'pg';
 import { DevIssuerKeys, ensureDevIssuerKeys } from '@clinisync/auth';
 import { PLATFORM_PLANS } from '../platform-plans';
 import { TEST_ROLES, TestDatabase, createTestDatabase } from '../../test/support/database';
@@ -21,7 +22,63 @@ export interface BenchPlatform {
   ingestUrl: string;
   /** Peak resident set size (VmHWM) of sync-ingest so far, in MB. */
   ingestPeakRssMb(): number;
+  /**
+   * CPU seconds used so far by each part of the platform on this machine: the services, the
+   * private nats-server and the Postgres backends of the bench database (when Postgres runs
+   * here). Differences of two readings attribute a phase's CPU.
+   */
+  cpuSeconds(): Promise<CpuReading>;
   stop(): Promise<void>;
+}
+
+export type CpuReading = Map<string, number>;
+
+// USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux this runs on.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process, in seconds (undefined once it is gone or not on this machine). */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used between two readings, per part; Postgres backends that ended meanwhile are not counted. */
+export function cpuBetween(before: CpuReading, after: CpuReading): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, t] of after) {
+    const part = key.split('#')[0];
+    out.set(part, (out.get(part) ?? 0) + t - (before.get(key) ?? 0));
+  }
+  return out;
+}
+
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
+/**
+ * CPU per item by part, in µs: where the time of a 2-core machine goes (Postgres backends are
+ * counted only when Postgres runs on this machine).
+ */
+export function perItem(cpu: Map<string, number>, items: number, only?: string[]): string {
+  const parts = [...cpu].filter(([part]) => !only || only.includes(part));
+  const us = (s: number) => `${((s * 1e6) / items).toFixed(0)} µs`;
+  const sum = parts.reduce((a, [, s]) => a + s, 0);
+  return `${parts.map(([part, s]) => `${part} ${us(s)}`).join(', ')}; total ${us(sum)}`;
+}
+
+function isLocalPostgres(pid: number): boolean {
+  try {
+    return /postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function peakRssMb(pid: number): number {
@@ -72,7 +129,9 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
     children.push(c);
     return c;
   };
+  const activity = new Pool({ connectionString: db.ownerUrl, max: 1 });
   const stop = async () => {
+    await activity.end();
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     await nats.dispose();
@@ -80,10 +139,24 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
     rmSync(issuerDir, { recursive: true, force: true });
   };
   try {
-    run('patients', patientsPort);
+    const patients = run('patients', patientsPort);
     const ingest = run('sync-ingest', ingestPort);
     await Promise.all([waitReady(patientsPort), waitReady(ingestPort)]);
-    return { db, nats, keys, ingestUrl: `http://127.0.0.1:${ingestPort}`, ingestPeakRssMb: () => peakRssMb(ingest.pid as number), stop };
+    const services = { 'sync-ingest': ingest.pid, patients: patients.pid };
+    const cpuSeconds = async (): Promise<CpuReading> => {
+      const reading: CpuReading = new Map();
+      const add = (key: string, pid: number | undefined) => {
+        const t = pid === undefined ? undefined : processCpuSeconds(pid);
+        if (t !== undefined) reading.set(key, t);
+      };
+      for (const [name, pid] of Object.entries(services)) add(name, pid);
+      add('nats', nats.pid());
+      // A backend pid names a local process only when Postgres runs on this machine.
+      const backends = await activity.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+      for (const { pid } of backends.rows) if (isLocalPostgres(pid)) add(`postgres#${pid}`, pid);
+      return reading;
+    };
+    return { db, nats, keys, ingestUrl: `http://127.0.0.1:${ingestPort}`, ingestPeakRssMb: () => peakRssMb(ingest.pid as number), cpuSeconds, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import { signDevToken } from '@clinisync/auth';
-import { startBenchPlatform } from './bench-platform';
+import { CpuReading, cpuBetween, cpuSecondsSince, perItem, startBenchPlatform } from './bench-platform';
 
 const SIZES = (process.env.BENCH_PULL_SIZES ?? '10000,100000').split(',').map(Number);
 
@@ -82,9 +82,19 @@ async function main(): Promise<void> {
       // Pull and baseline alternate, three rounds each; the median round is reported, so one
       // slow moment of the machine does not decide the figure.
       const rounds: { rate: number; rawRate: number; seconds: number; records: number; raw: number }[] = [];
+      const pullCpu = new Map<string, number>();
+      const rawCpu = new Map<string, number>();
+      const measured = async <T>(into: Map<string, number>, work: () => Promise<T>): Promise<T> => {
+        const [before, client]: [CpuReading, NodeJS.CpuUsage] = [await platform.cpuSeconds(), process.cpuUsage()];
+        const result = await work();
+        const used = cpuBetween(before, await platform.cpuSeconds());
+        used.set('bench client', cpuSecondsSince(client));
+        for (const [part, t] of used) into.set(part, (into.get(part) ?? 0) + t);
+        return result;
+      };
       for (let round = 0; round < ROUNDS; round++) {
-        const { records, seconds } = await firstSync(platform.ingestUrl, token);
-        const { rows: raw, seconds: rawSeconds } = await keysetRead(pool, tenant);
+        const { records, seconds } = await measured(pullCpu, () => firstSync(platform.ingestUrl, token));
+        const { rows: raw, seconds: rawSeconds } = await measured(rawCpu, () => keysetRead(pool, tenant));
         rounds.push({ rate: records / seconds, rawRate: raw / rawSeconds, seconds, records, raw });
         if (process.env.BENCH_VERBOSE) console.log(size, round, (seconds * 1e6 / records).toFixed(1), (rawSeconds * 1e6 / raw).toFixed(1));
       }
@@ -92,6 +102,8 @@ async function main(): Promise<void> {
       const { rate, rawRate, seconds, records, raw } = rounds[Math.floor(rounds.length / 2)];
       lines.push(
         `${String(size).padStart(7)} records: pull ${rate.toFixed(0)} rec/s (${seconds.toFixed(2)} s, ${(seconds * 1e6 / records).toFixed(1)} µs/record), raw keyset ${rawRate.toFixed(0)} rec/s, ratio ${(rate / rawRate).toFixed(3)} (target >= 0.40; median of ${ROUNDS} rounds), pulled ${records}/${raw}`,
+        `         cpu per record, all rounds: pull: ${perItem(pullCpu, records * ROUNDS)}`,
+        `                                     raw: ${perItem(rawCpu, raw * ROUNDS, ['postgres', 'bench client'])}`,
       );
     }
     lines.push(`sync-ingest peak RSS ${platform.ingestPeakRssMb().toFixed(0)} MB (target < 300 MB)`);

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { signDevToken } from '@clinisync/auth';
-import { startBenchPlatform } from './bench-platform';
+import { cpuBetween, cpuSecondsSince, perItem, startBenchPlatform } from './bench-platform';
 import { Mutation } from '@clinisync/contracts';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
@@ -72,6 +72,8 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     let applied = 0;
     let other = 0;
+    const cpuBefore = await platform.cpuSeconds();
+    const clientBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       plans.map(async (batches, d) => {
@@ -87,6 +89,8 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const platformCpu = cpuBetween(cpuBefore, await platform.cpuSeconds());
+    platformCpu.set('bench client', cpuSecondsSince(clientBefore));
     const rss = platform.ingestPeakRssMb();
     const total = applied + other;
     latencies.sort((a, b) => a - b);
@@ -96,6 +100,8 @@ async function main(): Promise<void> {
     const pool = new Pool({ connectionString: db.ownerUrl, max: DEVICES });
     await pool.query(`CREATE TABLE bench_raw_patients (tenant_id text, id uuid, facility_id text, given_name text, family_name text, sex text, phone text, version int, updated_at timestamptz, PRIMARY KEY (tenant_id, id))`);
     await pool.query(`CREATE TABLE bench_raw_visits (tenant_id text, id uuid, facility_id text, patient_id uuid, started_at timestamptz, reason text, version int, PRIMARY KEY (tenant_id, id))`);
+    const rawCpuBefore = await platform.cpuSeconds();
+    const rawClientBefore = process.cpuUsage();
     const rawStarted = performance.now();
     await Promise.all(
       plans.map(async (batches) => {
@@ -127,6 +133,8 @@ async function main(): Promise<void> {
       }),
     );
     const rawSeconds = (performance.now() - rawStarted) / 1000;
+    const rawCpu = cpuBetween(rawCpuBefore, await platform.cpuSeconds());
+    rawCpu.set('bench client', cpuSecondsSince(rawClientBefore));
     await pool.end();
     const rawRate = total / rawSeconds;
 
@@ -137,6 +145,8 @@ async function main(): Promise<void> {
       `rss         sync-ingest peak ${rss.toFixed(0)} MB (target < 250 MB)`,
       `baseline    raw multi-row INSERT ... ON CONFLICT: ${rawRate.toFixed(0)} rows/s over ${rawSeconds.toFixed(1)} s`,
       `ratio       platform / raw = ${(platformRate / rawRate).toFixed(3)} (target >= 0.25)`,
+      `cpu         platform, per mutation: ${perItem(platformCpu, total)}`,
+      `            raw baseline, per row: ${perItem(rawCpu, total, ['postgres', 'bench client'])}`,
     ];
     console.log(lines.join('\n'));
   } finally {
