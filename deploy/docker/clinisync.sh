@@ -17,8 +17,18 @@ app_home="${CLINISYNC_HOME:-/app}"
 
 case "$cmd" in
   sync-ingest | audit | patients | pharmacy | inventory)
+    # V8 options per service, as tools/runtime/service-node-args.ts sets them (a test keeps the
+    # two equal): sync-ingest's heap ceiling, unless NODE_OPTIONS sets one.
+    node_args=""
+    if [ "$cmd" = sync-ingest ]; then
+      case "${NODE_OPTIONS:-}" in
+        *--max-old-space-size*) ;;
+        *) node_args="--max-old-space-size=256" ;;
+      esac
+    fi
     # tools/runtime/run-service maps the @clinisync/* aliases to the compiled libs under dist/.
-    exec node "$app_home/dist/tools/runtime/run-service.js" "$cmd" "$@"
+    # shellcheck disable=SC2086 # node_args is empty or one option without spaces
+    exec node $node_args "$app_home/dist/tools/runtime/run-service.js" "$cmd" "$@"
     ;;
   migrate)
     # = `npm run migrate`, compiled: the image has no ts-node (a dev dependency).

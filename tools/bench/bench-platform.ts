@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Pool } from 'pg';
 import { DevIssuerKeys, ensureDevIssuerKeys } from '@clinisync/auth';
 import { PLATFORM_PLANS } from '../platform-plans';
+import { serviceNodeArgs } from '../runtime/service-node-args';
 import { TEST_ROLES, TestDatabase, createTestDatabase } from '../../test/support/database';
 import { TestNats, freePort, startTestNats } from '../../test/support/nats-server';
 
@@ -122,7 +123,7 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const children: ChildProcess[] = [];
   const run = (name: string, port: number) => {
-    const c = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/tools/runtime/run-service.js'), name], {
+    const c = spawn(process.execPath, [...serviceNodeArgs(name, env), ...nodeArgs, join(ROOT, 'dist/tools/runtime/run-service.js'), name], {
       env: { ...env, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -13,6 +13,7 @@ import { Client } from 'pg';
 import { CommonConfig, loadConfig } from '@clinisync/observability';
 import { ensureDevIssuerKeys } from '@clinisync/auth';
 import { migratePlatform } from '../migrate/migrate';
+import { serviceNodeArgs } from '../runtime/service-node-args';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DATA = resolve(ROOT, '.data');
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   await migratePlatform(config, log);
 
   for (const s of PLATFORM_SERVICES) {
-    const child = spawn(process.execPath, [resolve(ROOT, 'dist/tools/runtime/run-service.js'), s.name], {
+    const child = spawn(process.execPath, [...serviceNodeArgs(s.name, env), resolve(ROOT, 'dist/tools/runtime/run-service.js'), s.name], {
       env: { ...env, PORT: String(s.port) },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
