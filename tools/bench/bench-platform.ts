@@ -24,15 +24,15 @@ export interface BenchPlatform {
   /** Peak resident set size (VmHWM) of sync-ingest so far, in MB. */
   ingestPeakRssMb(): number;
   /**
-   * CPU seconds used so far by each part of the platform on this machine: the services, the
-   * private nats-server and the Postgres backends of the bench database (when Postgres runs
-   * here). Differences of two readings attribute a phase's CPU.
+   * Runs `work` and adds the CPU seconds each part used meanwhile to `into`: the services, the
+   * private nats-server, the Postgres backends of the bench database (when Postgres runs on
+   * this machine) and the bench client itself.
    */
-  cpuSeconds(): Promise<CpuReading>;
+  measureCpu<T>(into: Map<string, number>, work: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
-export type CpuReading = Map<string, number>;
+type CpuReading = Map<string, number>;
 
 // USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux this runs on.
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -48,19 +48,12 @@ function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** CPU used between two readings, per part; Postgres backends that ended meanwhile are not counted. */
-export function cpuBetween(before: CpuReading, after: CpuReading): Map<string, number> {
-  const out = new Map<string, number>();
+/** Adds the CPU used between two readings to `into`, per part; Postgres backends that ended meanwhile are not counted. */
+function addCpuBetween(into: Map<string, number>, before: CpuReading, after: CpuReading): void {
   for (const [key, t] of after) {
     const part = key.split('#')[0];
-    out.set(part, (out.get(part) ?? 0) + t - (before.get(key) ?? 0));
+    into.set(part, (into.get(part) ?? 0) + t - (before.get(key) ?? 0));
   }
-  return out;
-}
-
-export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1e6;
 }
 
 /**
@@ -157,7 +150,15 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
       for (const { pid } of backends.rows) if (isLocalPostgres(pid)) add(`postgres#${pid}`, pid);
       return reading;
     };
-    return { db, nats, keys, ingestUrl: `http://127.0.0.1:${ingestPort}`, ingestPeakRssMb: () => peakRssMb(ingest.pid as number), cpuSeconds, stop };
+    const measureCpu = async <T>(into: Map<string, number>, work: () => Promise<T>): Promise<T> => {
+      const [before, client] = [await cpuSeconds(), process.cpuUsage()];
+      const result = await work();
+      const clientUsed = process.cpuUsage(client);
+      addCpuBetween(into, before, await cpuSeconds());
+      into.set('bench client', (into.get('bench client') ?? 0) + (clientUsed.user + clientUsed.system) / 1e6);
+      return result;
+    };
+    return { db, nats, keys, ingestUrl: `http://127.0.0.1:${ingestPort}`, ingestPeakRssMb: () => peakRssMb(ingest.pid as number), measureCpu, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import { signDevToken } from '@clinisync/auth';
-import { CpuReading, cpuBetween, cpuSecondsSince, perItem, startBenchPlatform } from './bench-platform';
+import { perItem, startBenchPlatform } from './bench-platform';
 
 const SIZES = (process.env.BENCH_PULL_SIZES ?? '10000,100000').split(',').map(Number);
 
@@ -84,17 +84,9 @@ async function main(): Promise<void> {
       const rounds: { rate: number; rawRate: number; seconds: number; records: number; raw: number }[] = [];
       const pullCpu = new Map<string, number>();
       const rawCpu = new Map<string, number>();
-      const measured = async <T>(into: Map<string, number>, work: () => Promise<T>): Promise<T> => {
-        const [before, client]: [CpuReading, NodeJS.CpuUsage] = [await platform.cpuSeconds(), process.cpuUsage()];
-        const result = await work();
-        const used = cpuBetween(before, await platform.cpuSeconds());
-        used.set('bench client', cpuSecondsSince(client));
-        for (const [part, t] of used) into.set(part, (into.get(part) ?? 0) + t);
-        return result;
-      };
       for (let round = 0; round < ROUNDS; round++) {
-        const { records, seconds } = await measured(pullCpu, () => firstSync(platform.ingestUrl, token));
-        const { rows: raw, seconds: rawSeconds } = await measured(rawCpu, () => keysetRead(pool, tenant));
+        const { records, seconds } = await platform.measureCpu(pullCpu, () => firstSync(platform.ingestUrl, token));
+        const { rows: raw, seconds: rawSeconds } = await platform.measureCpu(rawCpu, () => keysetRead(pool, tenant));
         rounds.push({ rate: records / seconds, rawRate: raw / rawSeconds, seconds, records, raw });
         if (process.env.BENCH_VERBOSE) console.log(size, round, (seconds * 1e6 / records).toFixed(1), (rawSeconds * 1e6 / raw).toFixed(1));
       }

@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { signDevToken } from '@clinisync/auth';
-import { cpuBetween, cpuSecondsSince, perItem, startBenchPlatform } from './bench-platform';
+import { perItem, startBenchPlatform } from './bench-platform';
 import { Mutation } from '@clinisync/contracts';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 20);
@@ -79,8 +79,6 @@ async function main(): Promise<void> {
       const latencies: number[] = [];
       let applied = 0;
       let other = 0;
-      const cpuBefore = await platform.cpuSeconds();
-      const clientBefore = process.cpuUsage();
       const started = performance.now();
       await Promise.all(
         plans.map(async (batches, d) => {
@@ -96,16 +94,12 @@ async function main(): Promise<void> {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
-      const cpu = cpuBetween(cpuBefore, await platform.cpuSeconds());
-      cpu.set('bench client', cpuSecondsSince(clientBefore));
       latencies.sort((a, b) => a - b);
-      return { latencies, applied, other, seconds, cpu };
+      return { latencies, applied, other, seconds };
     };
 
     /** The baseline phase of a round: the same rows, same concurrency, plain SQL. */
     const rawPhase = async (plans: Mutation[][][]) => {
-      const cpuBefore = await platform.cpuSeconds();
-      const clientBefore = process.cpuUsage();
       const started = performance.now();
       await Promise.all(
         plans.map(async (batches) => {
@@ -136,10 +130,7 @@ async function main(): Promise<void> {
           }
         }),
       );
-      const seconds = (performance.now() - started) / 1000;
-      const cpu = cpuBetween(cpuBefore, await platform.cpuSeconds());
-      cpu.set('bench client', cpuSecondsSince(clientBefore));
-      return { seconds, cpu };
+      return { seconds: (performance.now() - started) / 1000 };
     };
 
     // Platform and baseline alternate for ROUNDS rounds (fresh records each); the median round
@@ -148,16 +139,13 @@ async function main(): Promise<void> {
     const rounds: { ratio: number; rate: number; rawRate: number; total: number; applied: number; other: number; seconds: number; rawSeconds: number; latencies: number[] }[] = [];
     const platformCpu = new Map<string, number>();
     const rawCpu = new Map<string, number>();
-    const add = (into: Map<string, number>, cpu: Map<string, number>) => cpu.forEach((t, part) => into.set(part, (into.get(part) ?? 0) + t));
     let mutationsPushed = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const plans = Array.from({ length: DEVICES }, () => deviceBatches(perDevice));
-      const p = await platformPhase(plans);
-      const r = await rawPhase(plans);
+      const p = await platform.measureCpu(platformCpu, () => platformPhase(plans));
+      const r = await platform.measureCpu(rawCpu, () => rawPhase(plans));
       const total = p.applied + p.other;
       mutationsPushed += total;
-      add(platformCpu, p.cpu);
-      add(rawCpu, r.cpu);
       const rate = total / p.seconds;
       const rawRate = total / r.seconds;
       rounds.push({ ratio: rate / rawRate, rate, rawRate, total, applied: p.applied, other: p.other, seconds: p.seconds, rawSeconds: r.seconds, latencies: p.latencies });
