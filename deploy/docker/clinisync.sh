@@ -18,16 +18,17 @@ app_home="${CLINISYNC_HOME:-/app}"
 case "$cmd" in
   sync-ingest | audit | patients | pharmacy | inventory)
     # V8 options per service, as tools/runtime/service-node-args.ts sets them (a test keeps the
-    # two equal): sync-ingest's heap ceiling, unless NODE_OPTIONS sets one.
+    # two equal): sync-ingest's heap ceiling (unless NODE_OPTIONS sets one) and growth factor.
     node_args=""
     if [ "$cmd" = sync-ingest ]; then
       case "${NODE_OPTIONS:-}" in
         *--max-old-space-size*) ;;
         *) node_args="--max-old-space-size=256" ;;
       esac
+      node_args="$node_args --heap-growing-percent=100"
     fi
     # tools/runtime/run-service maps the @clinisync/* aliases to the compiled libs under dist/.
-    # shellcheck disable=SC2086 # node_args is empty or one option without spaces
+    # shellcheck disable=SC2086 # node_args is empty or options without spaces
     exec node $node_args "$app_home/dist/tools/runtime/run-service.js" "$cmd" "$@"
     ;;
   migrate)

@@ -101,6 +101,29 @@ describe('pull without gaps (PROTOCOL.md Pull)', () => {
     expect(live.filter((r) => !updated.includes(r.id)).every((r) => r.version === 1)).toBe(true);
   });
 
+  it('fetches the next page ahead while the device reads one, and still delivers a change made in between', async () => {
+    const token = await p.token({ tenantId: 'tahead', roles: ['nurse'], facilities: ['f-1'] });
+    const hits = async () => {
+      const text = await (await fetch(`${p.baseUrl}/metrics`)).text();
+      return Number(/clinisync_pull_read_ahead_total\{[^}]*outcome="hit"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const batch = Array.from({ length: 30 }, () => aPatientCreate());
+    await push(p.baseUrl, token, { mutations: batch });
+    await pullUntil(p.baseUrl, token, { entities: 'patients' }, (pg) => ids(pg).length >= 30); // committed and visible
+    const before = await hits();
+
+    // Page 1 of 10; page 2 is fetched at once. A record is written while the device holds page 1.
+    const first = await pull(p.baseUrl, token, { entities: 'patients', limit: '10' });
+    expect(first.json.hasMore).toBe(true);
+    const late = aPatientCreate();
+    await push(p.baseUrl, token, { mutations: [late] });
+    const rest = await pullUntil(p.baseUrl, token, { entities: 'patients', limit: '10', cursor: first.json.cursor }, (pg) => ids(pg).includes(late.id));
+
+    const all = ids([first.json, ...rest.pages]);
+    expect(all.sort()).toEqual([...batch.map((m) => m.id), late.id].sort()); // each once, the late one too
+    expect(await hits()).toBeGreaterThanOrEqual(before + 3); // pages 2-4 came from the read-ahead
+  });
+
   it('answers a tampered or foreign cursor with 400 INVALID_CURSOR', async () => {
     const { cursor } = await pullAll(p.baseUrl, nurse, { entities: 'patients' });
     const [body, mac] = cursor.split('.');

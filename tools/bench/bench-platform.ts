@@ -118,7 +118,7 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
   const run = (name: string, port: number) => {
     const c = spawn(process.execPath, [...serviceNodeArgs(name, env), ...nodeArgs, join(ROOT, 'dist/tools/runtime/run-service.js'), name], {
       env: { ...env, PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', process.env.BENCH_SERVICE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
     });
     children.push(c);
     return c;

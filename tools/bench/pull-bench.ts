@@ -1,37 +1,40 @@
 /**
- * `npm run bench:pull`: seeds N records (patients, visits, vitals; one tenant) straight into the
- * patients schema, then times a first sync in pages of 1,000 through the real sync-ingest and
+ * `npm run bench:pull`: seeds N records (patients, visits, vitals; one tenant) through the
+ * patients module's record repository, then times a first sync in pages of 1,000 through the real sync-ingest and
  * patients processes, and in the same run reads the same rows with a plain keyset SELECT
  * through pg. Prints records/s, the ratio, and sync-ingest peak RSS, at 10k and 100k records
  * (the cost should grow linearly). Figures, not assertions.
  */
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { signDevToken } from '@clinisync/auth';
+import { RecordRepository } from '@clinisync/module-runtime';
+import { TenantTransactions } from '@clinisync/persistence';
+import { StoredRecord, getEntity } from '@clinisync/sync-core';
 import { perItem, startBenchPlatform } from './bench-platform';
 
 const SIZES = (process.env.BENCH_PULL_SIZES ?? '10000,100000').split(',').map(Number);
 
-/** Seeds `total` records split patients 40% / visits 30% / vitals 30% for tenant `tenant`. */
-async function seed(pool: Pool, tenant: string, total: number): Promise<void> {
+/**
+ * Seeds `total` records split patients 40% / visits 30% / vitals 30% for tenant `tenant`,
+ * through the modules' own record repository (as the app role, under RLS), so rows are stored
+ * exactly as the platform writes them, wire JSON included.
+ */
+async function seed(transactions: TenantTransactions, tenant: string, total: number): Promise<void> {
+  const records = new RecordRepository();
+  const now = new Date().toISOString();
+  const record = (fields: Record<string, unknown>): StoredRecord => ({ id: randomUUID(), version: 1, createdAt: now, updatedAt: now, deletedAt: null, fields: { facilityId: 'f-1', ...fields }, fieldVersions: {} });
   const p = Math.floor(total * 0.4);
   const v = Math.floor(total * 0.3);
-  const vt = total - p - v;
-  await pool.query(
-    `INSERT INTO patients.patients (tenant_id, id, facility_id, given_name, family_name, sex, version, field_versions, created_at, updated_at)
-     SELECT $1, gen_random_uuid(), 'f-1', 'Given ' || g, 'Family ' || g, 'female', 1, '{"givenName":1}', now(), now() FROM generate_series(1, $2) g`,
-    [tenant, p],
-  );
-  await pool.query(
-    `INSERT INTO patients.visits (tenant_id, id, facility_id, patient_id, started_at, reason, version, created_at, updated_at)
-     SELECT $1, gen_random_uuid(), 'f-1', id, now(), 'check-up', 1, now(), now() FROM (SELECT id FROM patients.patients WHERE tenant_id = $1 LIMIT $2) s`,
-    [tenant, v],
-  );
-  await pool.query(
-    `INSERT INTO patients.vitals (tenant_id, id, facility_id, patient_id, recorded_at, systolic, diastolic, version, created_at, updated_at)
-     SELECT $1, gen_random_uuid(), 'f-1', id, now(), 120, 80, 1, now(), now() FROM (SELECT id FROM patients.patients WHERE tenant_id = $1 LIMIT $2) s`,
-    [tenant, vt],
-  );
+  const patients = Array.from({ length: p }, (_, g) => record({ givenName: `Given ${g}`, familyName: `Family ${g}`, sex: 'female' }));
+  const visits = patients.slice(0, v).map((pt) => record({ patientId: pt.id, startedAt: now, reason: 'check-up' }));
+  const vitals = patients.slice(0, total - p - v).map((pt) => record({ patientId: pt.id, recordedAt: now, systolic: 120, diastolic: 80 }));
+  for (const [entity, rows] of [['patients', patients], ['visits', visits], ['vitals', vitals]] as const) {
+    for (let i = 0; i < rows.length; i += 5_000) {
+      await transactions.run(tenant, (tx) => records.insert(tx, getEntity(entity), tenant, rows.slice(i, i + 5_000)));
+    }
+  }
 }
 
 const ROUNDS = Number(process.env.BENCH_PULL_ROUNDS ?? 3);
@@ -52,14 +55,21 @@ async function firstSync(ingestUrl: string, token: string): Promise<{ records: n
   return { records, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Baseline: the same rows with a plain keyset SELECT per table, pages of 1,000. */
+/**
+ * Baseline: the same rows with a plain keyset SELECT per table, pages of 1,000: every column
+ * of the record, not the stored wire JSON (a derived copy the platform keeps for pulls).
+ */
 async function keysetRead(pool: Pool, tenant: string): Promise<{ rows: number; seconds: number }> {
   const started = performance.now();
   let rows = 0;
   for (const table of ['patients', 'visits', 'vitals']) {
+    const columns = (await pool.query<{ c: string }>(
+      `SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) AS c FROM information_schema.columns WHERE table_schema = 'patients' AND table_name = $1 AND column_name <> 'wire_json'`,
+      [table],
+    )).rows[0].c;
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const page = await pool.query(`SELECT * FROM patients.${table} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT 1000`, [tenant, after]);
+      const page = await pool.query(`SELECT ${columns} FROM patients.${table} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT 1000`, [tenant, after]);
       rows += page.rows.length;
       if (page.rows.length < 1000) break;
       after = page.rows[page.rows.length - 1].id;
@@ -72,11 +82,12 @@ async function main(): Promise<void> {
   const platform = await startBenchPlatform();
   const { db, keys } = platform;
   const pool = new Pool({ connectionString: db.ownerUrl, max: 2 });
+  const app = await db.appDataSource();
   try {
     const lines: string[] = [];
     for (const size of SIZES) {
       const tenant = `bench${size}`;
-      await seed(pool, tenant, size);
+      await seed(new TenantTransactions(app), tenant, size);
       await pool.query('ANALYZE');
       const token = await signDevToken(keys, { sub: 'bench', tenantId: tenant, roles: ['nurse'], facilities: ['f-1'] });
       // Pull and baseline alternate, three rounds each; the median round is reported, so one

@@ -30,15 +30,15 @@ describe('service node args', () => {
     expect(entrypointArgs(service)).toEqual(serviceNodeArgs(service, {}));
   });
 
-  it('gives sync-ingest a heap ceiling, and no other service one', () => {
-    expect(SERVICE_NODE_ARGS['sync-ingest']).toEqual(['--max-old-space-size=256']);
+  it('gives sync-ingest a heap ceiling and growth factor, and no other service either', () => {
+    expect(SERVICE_NODE_ARGS['sync-ingest']).toEqual(['--max-old-space-size=256', '--heap-growing-percent=100']);
     expect(SERVICES.filter((s) => serviceNodeArgs(s, {}).length > 0)).toEqual(['sync-ingest']);
   });
 
   it('leaves the heap ceiling to NODE_OPTIONS when it names one, in both places', () => {
     const env = { NODE_OPTIONS: '--max-old-space-size=512' };
-    expect(serviceNodeArgs('sync-ingest', env)).toEqual([]);
-    expect(entrypointArgs('sync-ingest', env.NODE_OPTIONS)).toEqual([]);
-    expect(serviceNodeArgs('sync-ingest', { NODE_OPTIONS: '--enable-source-maps' })).toEqual(['--max-old-space-size=256']);
+    expect(serviceNodeArgs('sync-ingest', env)).toEqual(['--heap-growing-percent=100']);
+    expect(entrypointArgs('sync-ingest', env.NODE_OPTIONS)).toEqual(['--heap-growing-percent=100']);
+    expect(serviceNodeArgs('sync-ingest', { NODE_OPTIONS: '--enable-source-maps' })).toEqual(['--max-old-space-size=256', '--heap-growing-percent=100']);
   });
 });

@@ -29,14 +29,15 @@ export interface FeedEntityRequest {
 
 /**
  * One feed page request to a module: entities in order, filled one after another until
- * `limit` rows; only rows written by transactions below `highWater` (a snapshot xmin taken by
- * sync-ingest) are returned, so a transaction still open is delivered later, never skipped.
+ * `limit` rows. The module reads below its own snapshot's xmin (`pg_snapshot_xmin`), so a
+ * transaction still open is delivered later, never skipped; `highWater`, when given, lowers
+ * that mark further (no caller needs it today: each entity's position stands on its own).
  */
 export interface FeedRequest {
   tenantId: string;
   correlationId: string;
   token: string;
-  highWater: string;
+  highWater?: string;
   limit: number;
   entities: FeedEntityRequest[];
 }

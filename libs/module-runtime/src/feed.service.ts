@@ -1,10 +1,10 @@
 import { FeedEntityPage, FeedReply, FeedRequest, JsonArrayText, ModuleName, ReadReply, ReadRequest, emptyJsonArray } from '@clinisync/contracts';
 import { AuthError, JwtVerifier, defineAbilityFor } from '@clinisync/auth';
 import { TenantTransactions } from '@clinisync/persistence';
-import { findEntity, toSyncRecord } from '@clinisync/sync-core';
+import { EntityDef, findEntity, toSyncRecord } from '@clinisync/sync-core';
 import { entitySubject } from '@clinisync/auth';
 import { ALL_FACILITIES } from '@clinisync/contracts';
-import { RecordRepository } from './record.repository';
+import { FeedEntityQuery, RecordRepository } from './record.repository';
 import { ModuleCommandError, ModuleCommandErrorCode } from './module-commands.errors';
 
 /** Elements already JSON; sync-ingest splices the bytes into the pull response as they are. */
@@ -62,7 +62,14 @@ export class FeedService {
   }
 
   async feed(request: FeedRequest): Promise<FeedReply> {
-    if (!request || !Array.isArray(request.entities) || typeof request.token !== 'string' || !/^\d+$/.test(String(request.highWater))) {
+    if (
+      !request ||
+      !Array.isArray(request.entities) ||
+      typeof request.token !== 'string' ||
+      !Number.isSafeInteger(request.limit) ||
+      (request.highWater !== undefined && !/^\d{1,20}$/.test(String(request.highWater))) ||
+      !request.entities.every((e) => typeof e?.entity === 'string' && /^\d{1,20}$/.test(String(e.after?.xid)) && /^\d{1,20}$/.test(String(e.after?.seq)))
+    ) {
       throw new ModuleCommandError(ModuleCommandErrorCode.BAD_COMMAND, 'malformed feed request');
     }
     const principal = await this.principalOf(request);
@@ -70,37 +77,33 @@ export class FeedService {
     const facilities = principal.facilities.includes(ALL_FACILITIES) ? null : principal.facilities;
     const limit = Math.max(1, Math.min(request.limit, 5000));
 
-    return this.transactions.run(
-      request.tenantId,
-      async (tx) => {
-        const pages: FeedEntityPage[] = [];
-        let remaining = limit;
-        for (const { entity, after } of request.entities) {
-          const def = findEntity(entity);
-          if (!def || def.module !== this.module || !ability.can('read', def.name)) continue;
-          if (remaining === 0) {
-            pages.push({ entity, created: emptyJsonArray(), updated: emptyJsonArray(), deleted: emptyJsonArray(), next: after, hasMore: true });
-            continue;
-          }
-          const rows = await this.records.feedPage(tx, def, request.tenantId, after, request.highWater, remaining + 1, def.referenceData ? null : facilities);
-          const hasMore = rows.length > remaining;
-          const taken = rows.slice(0, remaining);
-          remaining -= taken.length;
-          const created: string[] = [];
-          const updated: string[] = [];
-          const deleted: string[] = [];
-          let next = after;
-          for (const row of taken) {
-            if (row.deleted) deleted.push(JSON.stringify(row.id));
-            else if (row.createdAfter || after.xid === '0') created.push(row.json);
-            else updated.push(row.json);
-            next = { xid: row.xid, seq: row.seq };
-          }
-          pages.push({ entity, created: jsonArray(created), updated: jsonArray(updated), deleted: jsonArray(deleted), next, hasMore });
-        }
-        return { pages };
-      },
-      'REPEATABLE READ',
-    );
+    const readable = request.entities.filter(({ entity }) => {
+      const def = findEntity(entity);
+      return def !== undefined && def.module === this.module && ability.can('read', def.name);
+    });
+    const queries: FeedEntityQuery[] = readable.map(({ entity, after }) => {
+      const def = findEntity(entity) as EntityDef;
+      return { def, after, facilities: def.referenceData ? null : facilities };
+    });
+    const sql = this.records.feedSql(request.tenantId, queries, limit, request.highWater);
+    const rows = this.records.feedRows(await this.transactions.readOnce(request.tenantId, sql, 'REPEATABLE READ'));
+    // The row past the limit says which entity has more; those after it were not reached.
+    const extra = rows.length > limit ? rows[limit].entity : queries.length;
+    const taken = rows.slice(0, limit);
+    const pages: FeedEntityPage[] = readable.map(({ entity, after }, k) => {
+      const created: string[] = [];
+      const updated: string[] = [];
+      const deleted: string[] = [];
+      let next = after;
+      for (const row of taken) {
+        if (row.entity !== k) continue;
+        if (row.json === null) deleted.push(JSON.stringify(row.id));
+        else if (row.createdAfter || after.xid === '0') created.push(row.json);
+        else updated.push(row.json);
+        next = { xid: row.xid, seq: row.seq };
+      }
+      return { entity, created: jsonArray(created), updated: jsonArray(updated), deleted: jsonArray(deleted), next, hasMore: k >= extra };
+    });
+    return { pages };
   }
 }

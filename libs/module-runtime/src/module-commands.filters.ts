@@ -1,10 +1,14 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, RpcExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger, RpcExceptionFilter } from '@nestjs/common';
 import { Observable, throwError } from 'rxjs';
 import { ModuleErrorReply } from '@clinisync/contracts';
 import { ModuleCommandError, ModuleCommandErrorCode } from './module-commands.errors';
 
+const logger = new Logger('ModuleCommands');
+
+/** The caller learns only that the module failed; the cause goes to this module's log. */
 function toReply(e: unknown): ModuleErrorReply {
   if (e instanceof ModuleCommandError) return { error: { code: e.code, message: e.message } };
+  logger.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
   return { error: { code: ModuleCommandErrorCode.UNAVAILABLE, message: 'module failure' } };
 }
 

@@ -1,5 +1,6 @@
+import { escapeLiteral } from 'pg';
 import { Tx } from '@clinisync/persistence';
-import { EntityDef, FieldDef, FieldType, StoredRecord, syncRecordJsonWriter, syncRecordKeys } from '@clinisync/sync-core';
+import { EntityDef, FieldDef, FieldType, StoredRecord, syncRecordJsonWriter } from '@clinisync/sync-core';
 
 const SQL_TYPE: Record<FieldType, string> = {
   string: 'text',
@@ -37,11 +38,68 @@ function selectExpr(f: FieldDef): string {
   }
 }
 
+/**
+ * A field's value as JSON text in SQL, the same text `JSON.stringify` writes for the value a
+ * module holds (numbers: the same value; Postgres may write an exponent differently, 1e-07
+ * for 1e-7). NULL for a NULL column.
+ */
+function jsonValueExpr(f: FieldDef): string {
+  switch (f.type) {
+    case 'string':
+    case 'text':
+    case 'enum':
+      return `to_json(${f.column})::text`;
+    case 'uuid':
+      return `'"' || ${f.column}::text || '"'`;
+    case 'date':
+      return `'"' || to_char(${f.column}, 'YYYY-MM-DD') || '"'`;
+    case 'datetime':
+      return `'"' || to_char(${f.column} AT TIME ZONE 'UTC', ${ISO}) || '"'`;
+    case 'integer':
+    case 'number':
+    case 'boolean':
+      return `${f.column}::text`;
+  }
+}
+
+/**
+ * The record as wire JSON formatted from its columns: the same text as `syncRecordJsonWriter`,
+ * for rows whose stored `wire_json` is NULL (written before it existed, or by a writer that
+ * does not set it).
+ */
+function wireJsonExpr(def: EntityDef): string {
+  const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', ${ISO})`;
+  return [
+    `'{"id":"' || id::text || '"'`,
+    `',"version":' || version::text`,
+    `',"createdAt":"' || ${iso('created_at')} || '"'`,
+    `',"updatedAt":"' || ${iso('updated_at')} || '"'`,
+    `',"deletedAt":' || COALESCE('"' || ${iso('deleted_at')} || '"', 'null')`,
+    ...def.fields.map((f) => `',${JSON.stringify(f.name)}:' || COALESCE(${jsonValueExpr(f)}, 'null')`),
+    `'}'`,
+  ].join(' || ');
+}
+
+/** One entity's part of a feed statement: where its last page ended, whose facilities (null: all). */
+export interface FeedEntityQuery {
+  def: EntityDef;
+  after: { xid: string; seq: string };
+  facilities: string[] | null;
+}
+
+/** A feed position part (xid or sequence): digits only, it is written into SQL as a literal. */
+function position(value: string): string {
+  if (!/^\d{1,20}$/.test(value)) throw new Error(`invalid feed position ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** One feed row: the record as wire JSON, its feed position, and whether it is new to the caller. */
 export interface FeedRow {
+  /** Index of the row's entity in the statement's entity list. */
+  entity: number;
   id: string;
-  deleted: boolean;
-  json: string;
+  /** The record's wire JSON; null for a deleted record (a feed sends only its id). */
+  json: string | null;
   xid: string;
   seq: string;
   createdAfter: boolean;
@@ -63,18 +121,16 @@ interface Row {
  */
 export class RecordRepository {
   private readonly selectList = new Map<string, string>();
-  private readonly writers = new Map<string, (values: readonly unknown[]) => string>();
+  private readonly writers = new Map<string, (record: StoredRecord) => string>();
+  private readonly wireJson = new Map<string, string>();
 
   private table(def: EntityDef): string {
     return `${def.module}.${def.table}`;
   }
 
-  /**
-   * The select list of a record; `withFieldVersions` false for reads that only hand records out
-   * (feed). Its order is `syncRecordKeys` order (then field versions): feed rows are read as arrays.
-   */
-  private columns(def: EntityDef, withFieldVersions = true): string {
-    const key = `${def.name}:${withFieldVersions}`;
+  /** The select list of a record, with its field versions (what a decision needs). */
+  private columns(def: EntityDef): string {
+    const key = def.name;
     let list = this.selectList.get(key);
     if (!list) {
       list = [
@@ -83,7 +139,7 @@ export class RecordRepository {
         `to_char(created_at AT TIME ZONE 'UTC', ${ISO}) AS "createdAt"`,
         `to_char(updated_at AT TIME ZONE 'UTC', ${ISO}) AS "updatedAt"`,
         `to_char(deleted_at AT TIME ZONE 'UTC', ${ISO}) AS "deletedAt"`,
-        ...(withFieldVersions ? ['field_versions AS "fieldVersions"'] : []),
+        'field_versions AS "fieldVersions"',
         ...def.fields.map(selectExpr),
       ].join(', ');
       this.selectList.set(key, list);
@@ -125,54 +181,61 @@ export class RecordRepository {
   }
 
   /**
-   * One page of an entity's change feed: rows after `after` in (change_xid, change_seq) order,
-   * written by transactions below `highWater` (and below this snapshot's xmin), so a late
-   * commit is delivered late, never skipped. `facilities` null = every facility. Records come
-   * without field versions (a feed hands records out, it decides nothing). A record counts as
+   * One page of the change feeds of several entities, as one statement (sent with the
+   * transaction in one round trip: `TenantTransactions.readOnce`): each entity's rows after its
+   * position in (change_xid, change_seq) order, written by transactions below `highWater` (if
+   * given) and below this snapshot's xmin, so a late commit is delivered late, never skipped;
+   * entities in the given order, `limit + 1` rows in all (the extra row says where more
+   * remain). Values are inlined as escaped literals. A record is handed out as the wire JSON
+   * stored with it (formatted from its columns where none is stored). A record counts as
    * created after the cursor when its creating transaction is later, or is the cursor's own
    * transaction and wrote the record's last change too: that transaction's rows were final when
    * the cursor passed (X, s), so a row now at (X, s' > s) was never handed out.
    */
-  async feedPage(
-    tx: Tx,
-    def: EntityDef,
-    tenantId: string,
-    after: { xid: string; seq: string },
-    highWater: string,
-    limit: number,
-    facilities: string[] | null,
-  ): Promise<FeedRow[]> {
-    const params: unknown[] = [tenantId, after.xid, after.seq, highWater, limit];
-    let facilityFilter = '';
-    if (def.facilityScoped && facilities) {
-      params.push(facilities);
-      facilityFilter = `AND facility_id = ANY($${params.length}::text[])`;
-    }
-    // Arrays, not objects: the record's values in wire order first (`syncRecordKeys`), then the
-    // position and the created flag, written to JSON without an object per row.
-    const rows = await tx.queryArrays(
-      `SELECT ${this.columns(def, false)}, change_xid::text AS xid, change_seq::text AS seq,
-              (created_xid > $2::xid8 OR (created_xid = $2::xid8 AND change_xid = $2::xid8)) AS "createdAfter"
-         FROM ${this.table(def)}
-        WHERE tenant_id = $1 AND (change_xid, change_seq) > ($2::xid8, $3::bigint)
-          AND change_xid < LEAST($4::xid8, pg_snapshot_xmin(pg_current_snapshot())) ${facilityFilter}
-        ORDER BY change_xid, change_seq LIMIT $5`,
-      params,
-    );
-    const write = this.jsonWriter(def);
-    const keys = syncRecordKeys(def);
-    const [idAt, deletedAt, n] = [keys.indexOf('id'), keys.indexOf('deletedAt'), keys.length];
+  feedSql(tenantId: string, entities: readonly FeedEntityQuery[], limit: number, highWater?: string): string {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid feed limit ${limit}`);
+    if (highWater !== undefined) position(highWater);
+    const below = highWater === undefined ? 'pg_snapshot_xmin(pg_current_snapshot())' : `LEAST('${highWater}'::xid8, pg_snapshot_xmin(pg_current_snapshot()))`;
+    const branches = entities.map(({ def, after, facilities }, k) => {
+      const [xid, seq] = [position(after.xid), position(after.seq)];
+      const facilityFilter = def.facilityScoped && facilities ? `AND t.facility_id = ANY(ARRAY[${facilities.map(escapeLiteral).join(', ') || 'NULL'}]::text[])` : '';
+      // Every output is named and ORDER BY names the table's columns: an unnamed
+      // `change_xid::text` would take the column's name and turn the ordering into a text sort.
+      return `(SELECT ${k} AS entity, CASE WHEN t.deleted_at IS NULL THEN COALESCE(t.wire_json, ${this.wireJsonSql(def)}) END AS json,
+              t.id::text AS id, t.change_xid::text AS xid, t.change_seq::text AS seq,
+              (t.created_xid > '${xid}'::xid8 OR (t.created_xid = '${xid}'::xid8 AND t.change_xid = '${xid}'::xid8)) AS created_after
+         FROM ${this.table(def)} AS t
+        WHERE t.tenant_id = ${escapeLiteral(tenantId)} AND (t.change_xid, t.change_seq) > ('${xid}'::xid8, '${seq}'::bigint)
+          AND t.change_xid < ${below} ${facilityFilter}
+        ORDER BY t.change_xid, t.change_seq LIMIT ${limit + 1})`;
+    });
+    // Append runs its branches in order and LIMIT stops it: a later entity is read only as far
+    // as the page still has room.
+    return branches.length === 0 ? `SELECT NULL WHERE false` : `SELECT * FROM (${branches.join('\nUNION ALL\n')}) AS feed LIMIT ${limit + 1}`;
+  }
+
+  /** The rows of `feedSql`, in order. */
+  feedRows(rows: readonly unknown[][]): FeedRow[] {
     return rows.map((r) => ({
-      id: r[idAt] as string,
-      deleted: r[deletedAt] !== null,
-      json: write(r),
-      xid: r[n] as string,
-      seq: r[n + 1] as string,
-      createdAfter: r[n + 2] as boolean,
+      entity: r[0] as number,
+      json: r[1] as string | null,
+      id: r[2] as string,
+      xid: r[3] as string,
+      seq: r[4] as string,
+      createdAfter: r[5] as boolean,
     }));
   }
 
-  private jsonWriter(def: EntityDef): (values: readonly unknown[]) => string {
+  private wireJsonSql(def: EntityDef): string {
+    let sql = this.wireJson.get(def.name);
+    if (!sql) {
+      sql = wireJsonExpr(def);
+      this.wireJson.set(def.name, sql);
+    }
+    return sql;
+  }
+
+  private jsonWriter(def: EntityDef): (record: StoredRecord) => string {
     let w = this.writers.get(def.name);
     if (!w) {
       w = syncRecordJsonWriter(def);
@@ -224,11 +287,14 @@ export class RecordRepository {
       'updated_at timestamptz',
       'deleted_at timestamptz',
       'field_versions jsonb',
+      'wire_json text',
       ...def.fields.map((f) => `${f.column} ${sqlType(f)}`),
     ].join(', ');
   }
 
+  /** Rows for `jsonb_to_recordset`, each with the record's wire JSON (`wire_json`). */
   private json(def: EntityDef, records: StoredRecord[]): string {
+    const wire = this.jsonWriter(def);
     return JSON.stringify(
       records.map((r) => {
         const row: Record<string, unknown> = {
@@ -238,6 +304,7 @@ export class RecordRepository {
           updated_at: r.updatedAt,
           deleted_at: r.deletedAt,
           field_versions: r.fieldVersions,
+          wire_json: wire(r),
         };
         for (const f of def.fields) row[f.column] = r.fields[f.name] ?? null;
         return row;
@@ -248,7 +315,7 @@ export class RecordRepository {
   /** Inserts new records; returns how many were inserted (fewer: a concurrent create won). */
   async insert(tx: Tx, def: EntityDef, tenantId: string, records: StoredRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    const cols = ['id', 'version', 'created_at', 'updated_at', 'deleted_at', 'field_versions', ...def.fields.map((f) => f.column)];
+    const cols = ['id', 'version', 'created_at', 'updated_at', 'deleted_at', 'field_versions', 'wire_json', ...def.fields.map((f) => f.column)];
     const r = await tx.execute(
       `INSERT INTO ${this.table(def)} (tenant_id, ${cols.join(', ')})
        SELECT $1, ${cols.map((c) => `r.${c}`).join(', ')} FROM jsonb_to_recordset($2::jsonb) AS r(${this.recordset(def)})
@@ -264,7 +331,7 @@ export class RecordRepository {
    */
   async update(tx: Tx, def: EntityDef, tenantId: string, records: { record: StoredRecord; expectedVersion: number }[]): Promise<number> {
     if (records.length === 0) return 0;
-    const cols = ['version', 'updated_at', 'deleted_at', 'field_versions', ...def.fields.map((f) => f.column)];
+    const cols = ['version', 'updated_at', 'deleted_at', 'field_versions', 'wire_json', ...def.fields.map((f) => f.column)];
     const expected = JSON.stringify(Object.fromEntries(records.map((r) => [r.record.id, r.expectedVersion])));
     const r = await tx.execute(
       `UPDATE ${this.table(def)} AS t SET ${cols.map((c) => `${c} = r.${c}`).join(', ')},

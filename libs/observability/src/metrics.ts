@@ -29,6 +29,20 @@ export class PushMetrics {
   }
 }
 
+/** Pull-path metrics (sync-ingest). */
+export class PullMetrics {
+  readonly readAhead: Counter<'outcome'>;
+
+  constructor(registry: Registry) {
+    this.readAhead = new Counter({
+      name: 'clinisync_pull_read_ahead_total',
+      help: 'Pull pages fetched ahead, by what became of them (hit, failed, expired, evicted), and requests that found none (miss)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+  }
+}
+
 /** Outbox relay metrics (every module). */
 export class OutboxMetrics {
   readonly published: Counter;

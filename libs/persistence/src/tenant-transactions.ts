@@ -48,6 +48,33 @@ export class TenantTransactions {
   }
 
   /**
+   * A read-only transaction in one round trip: BEGIN, the tenant setting, `sql` and COMMIT go as
+   * one simple-protocol message (one socket write each way, where a transaction of three
+   * statements costs four). `sql` is one statement without parameters: values are inlined as
+   * literals escaped with pg's `escapeLiteral`. Returns its rows as arrays.
+   */
+  async readOnce(tenantId: string, sql: string, isolation: IsolationLevel = 'READ COMMITTED'): Promise<unknown[][]> {
+    if (!tenantId) throw new Error('tenant id is required for a tenant transaction');
+    const qr = this.dataSource.createQueryRunner();
+    const client = (await qr.connect()) as PoolClient;
+    try {
+      const results = (await client.query({
+        text: `BEGIN ISOLATION LEVEL ${ISOLATION_SQL[isolation]} READ ONLY; SELECT set_config('app.tenant_id', ${escapeLiteral(tenantId)}, true); ${sql}; COMMIT`,
+        rowMode: 'array',
+      })) as unknown as { command: string; rows: unknown[][] }[];
+      const commit = results[results.length - 1];
+      if (results.length !== 4 || commit?.command !== 'COMMIT') throw new Error(`read was not committed (${String(commit?.command)})`);
+      return results[2].rows;
+    } catch (e) {
+      // A failed statement leaves the transaction open and aborted; it never goes back to the pool so.
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      await qr.release();
+    }
+  }
+
+  /**
    * A transaction without a tenant: only for roles whose policies grant cross-tenant access
    * to specific tables (the outbox relay). Under the app role it sees no tenant rows at all.
    */

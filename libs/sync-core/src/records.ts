@@ -36,18 +36,17 @@ export function syncRecordKeys(def: EntityDef): string[] {
 }
 
 /**
- * Writes records of `def` as wire JSON straight from their values in `syncRecordKeys` order
- * (a feed row as an array), the same text as `JSON.stringify(toSyncRecord(...))` without
- * building the record object: feeds write thousands per page.
+ * Writes records of `def` as wire JSON, the same text as `JSON.stringify(toSyncRecord(...))`
+ * without building the wire object. Modules store it with every write (`wire_json`), so pulls
+ * hand records out without formatting them.
  */
-export function syncRecordJsonWriter(def: EntityDef): (values: readonly unknown[]) => string {
-  const prefixes = syncRecordKeys(def).map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
-  return (values) => {
-    let out = '';
-    for (let i = 0; i < prefixes.length; i++) {
-      const v = values[i];
-      out += prefixes[i] + (v === null || v === undefined ? 'null' : JSON.stringify(v));
-    }
+export function syncRecordJsonWriter(def: EntityDef): (record: StoredRecord) => string {
+  const system = ['id', 'version', 'createdAt', 'updatedAt', 'deletedAt'].map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+  const fields = def.fields.map((f) => ({ name: f.name, prefix: `,${JSON.stringify(f.name)}:` }));
+  const value = (v: unknown) => (v === null || v === undefined ? 'null' : JSON.stringify(v));
+  return (r) => {
+    let out = system[0] + JSON.stringify(r.id) + system[1] + JSON.stringify(r.version) + system[2] + value(r.createdAt) + system[3] + value(r.updatedAt) + system[4] + value(r.deletedAt);
+    for (const f of fields) out += f.prefix + value(r.fields[f.name]);
     return `${out}}`;
   };
 }
@@ -74,14 +73,18 @@ export function conflictIdFor(tenantId: string, clientMutationId: string): strin
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Normalises datetime fields to ISO 8601 UTC with milliseconds, as stored and returned. */
+/**
+ * Normalises values to the form Postgres stores and returns them, so a record in memory (its
+ * events, its stored wire JSON) reads the same as the record read back: datetimes as ISO 8601
+ * UTC with milliseconds, UUIDs in lower case.
+ */
 export function normaliseData(def: EntityDef, data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...data };
   for (const f of def.fields) {
     const v = out[f.name];
-    if (f.type === 'datetime' && typeof v === 'string' && !Number.isNaN(Date.parse(v))) {
-      out[f.name] = new Date(v).toISOString();
-    }
+    if (typeof v !== 'string') continue;
+    if (f.type === 'datetime' && !Number.isNaN(Date.parse(v))) out[f.name] = new Date(v).toISOString();
+    else if (f.type === 'uuid') out[f.name] = v.toLowerCase();
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { v5 as uuidv5 } from 'uuid';
 import { ModuleName } from '@clinisync/contracts';
-import { StoredRecord, conflictIdFor, fieldsChangedSince, normaliseData, syncRecordJsonWriter, syncRecordKeys, toSyncRecord } from './records';
+import { StoredRecord, conflictIdFor, fieldsChangedSince, normaliseData, syncRecordJsonWriter, toSyncRecord } from './records';
 import {
   ConflictPolicy,
   ENTITIES,
@@ -296,13 +296,19 @@ describe('normaliseData', () => {
     });
     expect(input.startedAt).toBe('2026-11-21T13:00:00+03:00');
   });
+
+  it('writes UUID references in lower case, as Postgres returns them', () => {
+    const out = normaliseData(getEntity('visits'), { patientId: '0193F0C2-AAAA-7000-8000-00000000000B', reason: 'ABC' });
+    expect(out).toEqual({ patientId: '0193f0c2-aaaa-7000-8000-00000000000b', reason: 'ABC' });
+  });
 });
 
-describe('syncRecordJsonWriter (feed pages)', () => {
-  // Values as Postgres hands them to a feed: strings (uuids, timestamps, text with any
-  // characters), integers, doubles, booleans, nulls.
+describe('syncRecordJsonWriter (the wire JSON modules store with each write)', () => {
+  // Any values a record may hold: strings (uuids, timestamps, text with any characters),
+  // integers, doubles, booleans, nulls; a field may also be absent.
   const aValue = fc.oneof(
     fc.constant(null),
+    fc.constant(undefined),
     fc.string({ unit: 'binary' }),
     fc.integer(),
     fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -311,15 +317,22 @@ describe('syncRecordJsonWriter (feed pages)', () => {
 
   it.each(ENTITIES.map((e) => [e.name]))('writes the same text as JSON.stringify(toSyncRecord(...)) for %s', (name) => {
     const def = getEntity(name);
-    const keys = syncRecordKeys(def);
     const write = syncRecordJsonWriter(def);
+    const aTime = fc.date({ noInvalidDate: true }).map((d) => d.toISOString());
     fc.assert(
-      fc.property(fc.array(aValue, { minLength: keys.length, maxLength: keys.length }), (values) => {
-        const [id, version, createdAt, updatedAt, deletedAt] = values as [string, number, string, string, string | null];
-        const fields = Object.fromEntries(def.fields.map((f, i) => [f.name, values[5 + i]]));
-        const record: StoredRecord = { id, version, createdAt, updatedAt, deletedAt, fields, fieldVersions: {} };
-        expect(write(values)).toBe(JSON.stringify(toSyncRecord(def, record)));
-      }),
+      fc.property(
+        fc.uuid(),
+        fc.integer({ min: 1 }),
+        aTime,
+        aTime,
+        fc.option(aTime, { nil: null }),
+        fc.array(aValue, { minLength: def.fields.length, maxLength: def.fields.length }),
+        (id, version, createdAt, updatedAt, deletedAt, values) => {
+          const fields = Object.fromEntries(def.fields.map((f, i) => [f.name, values[i]]).filter(([, v]) => v !== undefined));
+          const record: StoredRecord = { id, version, createdAt, updatedAt, deletedAt, fields, fieldVersions: {} };
+          expect(write(record)).toBe(JSON.stringify(toSyncRecord(def, record)));
+        },
+      ),
       { numRuns: 300 },
     );
   });

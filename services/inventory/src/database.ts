@@ -1,10 +1,11 @@
 import { DatabasePlan, appGrants, relayGrants } from '@clinisync/persistence';
 import { CreateInventorySchema1763856000000 } from './migrations/1763856000000-create-inventory-schema';
+import { AddInventoryRecordWireJson1796515200000 } from './migrations/1796515200000-add-record-wire-json';
 
 /** The inventory schema, its migrations and the access of the non-owner roles. */
 export const inventoryDatabasePlan: DatabasePlan = {
   service: 'inventory',
   schema: 'inventory',
-  migrations: [CreateInventorySchema1763856000000],
+  migrations: [CreateInventorySchema1763856000000, AddInventoryRecordWireJson1796515200000],
   access: (roles) => [...appGrants('inventory', roles), ...relayGrants('inventory', roles)],
 };

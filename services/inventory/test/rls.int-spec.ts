@@ -129,8 +129,14 @@ describe('inventory schema and row-level security', () => {
   it('is reversible: down drops the inventory schema', async () => {
     const scratch = await createTestDatabase([inventoryDatabasePlan]);
     try {
-      await revertLastMigration(scratch.ownerUrl, inventoryDatabasePlan);
       const owner = await scratch.ownerDataSource();
+      const wireColumns = async () =>
+        (await owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'inventory' AND column_name = 'wire_json'`))[0].n as number;
+      expect(await wireColumns()).toBe(2);
+      // Each migration's down undoes its up: first the stored wire JSON, then the schema.
+      await revertLastMigration(scratch.ownerUrl, inventoryDatabasePlan);
+      expect(await wireColumns()).toBe(0);
+      await revertLastMigration(scratch.ownerUrl, inventoryDatabasePlan);
       expect(await owner.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'inventory'`)).toEqual([]);
     } finally {
       await scratch.drop();

@@ -1,10 +1,11 @@
 import { DatabasePlan, appGrants, relayGrants } from '@clinisync/persistence';
 import { CreatePatientsSchema1763769600000 } from './migrations/1763769600000-create-patients-schema';
+import { AddPatientsRecordWireJson1796515200000 } from './migrations/1796515200000-add-record-wire-json';
 
 /** The patients schema, its migrations and the access of the non-owner roles. */
 export const patientsDatabasePlan: DatabasePlan = {
   service: 'patients',
   schema: 'patients',
-  migrations: [CreatePatientsSchema1763769600000],
+  migrations: [CreatePatientsSchema1763769600000, AddPatientsRecordWireJson1796515200000],
   access: (roles) => [...appGrants('patients', roles), ...relayGrants('patients', roles)],
 };

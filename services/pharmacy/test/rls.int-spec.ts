@@ -110,8 +110,14 @@ describe('pharmacy schema and row-level security', () => {
   it('is reversible: down drops the pharmacy schema', async () => {
     const scratch = await createTestDatabase([pharmacyDatabasePlan]);
     try {
-      await revertLastMigration(scratch.ownerUrl, pharmacyDatabasePlan);
       const owner = await scratch.ownerDataSource();
+      const wireColumns = async () =>
+        (await owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'pharmacy' AND column_name = 'wire_json'`))[0].n as number;
+      expect(await wireColumns()).toBe(4);
+      // Each migration's down undoes its up: first the stored wire JSON, then the schema.
+      await revertLastMigration(scratch.ownerUrl, pharmacyDatabasePlan);
+      expect(await wireColumns()).toBe(0);
+      await revertLastMigration(scratch.ownerUrl, pharmacyDatabasePlan);
       expect(await owner.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'pharmacy'`)).toEqual([]);
     } finally {
       await scratch.drop();

@@ -15,6 +15,7 @@ import {
   METRICS_REGISTRY,
   MetricsController,
   OutboxMetrics,
+  PullMetrics,
   PushMetrics,
   READINESS_PROBES,
   ReadinessIndicators,
@@ -30,7 +31,7 @@ import { PushService } from './push/push.service';
 import { SyncMutationsRepository } from './push/sync-mutations.repository';
 import { PullController } from './pull/pull.controller';
 import { PullService } from './pull/pull.service';
-import { FeedSnapshotRepository } from './pull/feed-snapshot.repository';
+import { PullReadAhead } from './pull/pull-read-ahead';
 import { ConflictsController } from './conflicts/conflicts.controller';
 import { ConflictsService } from './conflicts/conflicts.service';
 import { ConflictsRepository } from './conflicts/conflicts.repository';
@@ -157,8 +158,12 @@ export class SyncIngestAppModule {
         },
         {
           provide: PullService,
-          useFactory: (ds: DataSource, g: ModuleGateway) => new PullService(new FeedSnapshotRepository(ds), g, config.CURSOR_SECRET),
-          inject: [DATA_SOURCE, ModuleGateway],
+          useFactory: (g: ModuleGateway, r: Registry) => {
+            const metrics = new PullMetrics(r);
+            const readAhead = new PullReadAhead({ ttlMs: config.PULL_READ_AHEAD_TTL_MS, maxBytes: config.PULL_READ_AHEAD_MAX_BYTES }, (outcome) => metrics.readAhead.inc({ outcome }));
+            return new PullService(g, config.CURSOR_SECRET, () => new Date(), readAhead);
+          },
+          inject: [ModuleGateway, METRICS_REGISTRY],
         },
         {
           provide: READINESS_PROBES,

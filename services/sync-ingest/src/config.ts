@@ -33,6 +33,21 @@ export class SyncIngestConfig extends CommonConfig {
   @IsUrl({ require_tld: false })
   MODULE_INVENTORY_URL = 'http://127.0.0.1:3103';
 
+  /**
+   * How long a pull page fetched ahead (the next page of a pull that said hasMore) waits for
+   * the request that asks for it; 0 turns read-ahead off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  PULL_READ_AHEAD_TTL_MS = 10_000;
+
+  /** Most bytes of record JSON held in pages fetched ahead, over all callers. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  PULL_READ_AHEAD_MAX_BYTES = 64 * 1024 * 1024;
+
   /** Secret for pull cursor integrity (HMAC). */
   @IsString()
   @MinLength(16)

@@ -2,7 +2,13 @@ import { Controller, Get, Headers, Query, StreamableFile, UseGuards } from '@nes
 import { BearerToken, CurrentPrincipal, JwtAuthGuard, Principal } from '@clinisync/auth';
 import { CORRELATION_HEADER } from '@clinisync/observability';
 import { PullQuery, PullService } from './pull.service';
-import { encodePullResponse } from './pull-response';
+import { PullPage, encodePullResponse } from './pull-response';
+
+/** The response with its length, so it goes out in one write (a stream of unknown length ends with a chunk of its own). */
+function pullResponseFile(page: PullPage): StreamableFile {
+  const body = encodePullResponse(page);
+  return new StreamableFile(body, { type: 'application/json; charset=utf-8', length: body.length });
+}
 
 @Controller('api/v1/sync')
 @UseGuards(JwtAuthGuard)
@@ -16,6 +22,6 @@ export class PullController {
     @Headers(CORRELATION_HEADER) correlationId: string,
     @Query() query: PullQuery,
   ): Promise<StreamableFile> {
-    return this.pulls.pull({ principal, token, correlationId }, query).then((page) => new StreamableFile(encodePullResponse(page), { type: 'application/json; charset=utf-8' }));
+    return this.pulls.pull({ principal, token, correlationId }, query).then(pullResponseFile);
   }
 }

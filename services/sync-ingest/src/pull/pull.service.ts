@@ -20,8 +20,8 @@ import {
 } from '@clinisync/sync-core';
 import { SyncIngestError } from '../push/push.errors';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
-import { FeedSnapshotRepository } from './feed-snapshot.repository';
 import { PullPage, noChanges } from './pull-response';
+import { PullReadAhead } from './pull-read-ahead';
 
 export interface PullQuery {
   cursor?: string;
@@ -39,14 +39,15 @@ export interface PullContext {
 /**
  * Pull (PROTOCOL.md "Pull"): decode and verify the cursor, take one high-water mark, fan out to
  * the modules in relation order filling the page, and return WatermelonDB-shaped changes with
- * a cursor that only moves forward.
+ * a cursor that only moves forward. A page with more to come starts fetching the next one for
+ * the same caller (`PullReadAhead`).
  */
 export class PullService {
   constructor(
-    private readonly snapshots: FeedSnapshotRepository,
     private readonly modules: ModuleGateway,
     private readonly cursorSecret: string,
     private readonly clock: () => Date = () => new Date(),
+    private readonly readAhead: PullReadAhead = new PullReadAhead({ ttlMs: 0, maxBytes: 0 }),
   ) {}
 
   /** One page of changes; `encodePullResponse` writes it as the PROTOCOL.md `PullResponse`. */
@@ -66,8 +67,21 @@ export class PullService {
         throw e;
       }
     }
-    const highWater = await this.snapshots.highWater();
+    const key = PullReadAhead.key(ctx.token, query.cursor ?? '', limit, entities);
+    const page = (await this.readAhead.take(key)) ?? (await this.page(ctx, cursor, limit, entities));
+    if (page.hasMore && this.readAhead.enabled) {
+      const next = PullReadAhead.key(ctx.token, page.cursor, limit, entities);
+      this.readAhead.offer(next, async () => this.page(ctx, decodePullCursor(page.cursor, this.cursorSecret, principal.tenantId), limit, entities));
+    }
+    // The time of the answer, also for a page fetched ahead.
+    return { ...page, serverTime: this.clock().toISOString() };
+  }
 
+  /**
+   * Fills one page from the modules. Each module reads below its own snapshot's xmin, so every
+   * entity's position moves only over transactions that can no longer commit.
+   */
+  private async page(ctx: PullContext, cursor: PullCursor, limit: number, entities: string[]): Promise<PullPage> {
     const changes: PullPage['changes'] = new Map(entities.map((e) => [e, noChanges()]));
     const next: Record<string, FeedPosition> = {};
     let remaining = limit;
@@ -80,7 +94,6 @@ export class PullService {
         break;
       }
       const pages = await this.feed(module, ctx, {
-        highWater,
         limit: remaining,
         entities: mine.map((entity) => ({ entity, after: cursor.positions[entity] ?? FEED_START })),
       });
@@ -97,7 +110,7 @@ export class PullService {
     return { changes, cursor: encodePullCursor(advanced, this.cursorSecret), hasMore, serverTime: this.clock().toISOString() };
   }
 
-  private async feed(module: ModuleName, ctx: PullContext, req: { highWater: string; limit: number; entities: { entity: string; after: FeedPosition }[] }): Promise<FeedEntityPage[]> {
+  private async feed(module: ModuleName, ctx: PullContext, req: { limit: number; entities: { entity: string; after: FeedPosition }[] }): Promise<FeedEntityPage[]> {
     try {
       const reply = await this.modules.feed(module, { tenantId: ctx.principal.tenantId, correlationId: ctx.correlationId, token: ctx.token, ...req });
       return reply.pages;
