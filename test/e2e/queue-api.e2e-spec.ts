@@ -67,6 +67,27 @@ describe('single-operation queue API (PROTOCOL.md Single-operation queue)', () =
     expect(reused.status).toBe(409);
   });
 
+  it('keeps a queued mutation\'s payload until it is decided, then its hash and first result only', async () => {
+    const stored = async (clientMutationId: string) => {
+      const ds = await p.db.ownerDataSource();
+      const [r] = await ds.query('SELECT status, payload IS NOT NULL AS "hasPayload", payload_hash AS hash, result FROM sync_ingest.sync_mutations WHERE client_mutation_id = $1', [clientMutationId]);
+      await ds.destroy();
+      return r as { status: string; hasPayload: boolean; hash: string; result: unknown };
+    };
+    const clientMutationId = randomUUID();
+    await call('POST', 'queue', nurse, { deviceId: 'kiosk-3', operation: 'CREATE', resourceType: 'patients', resourceId: newId(), data: { givenName: 'Neema', facilityId: 'f-1' }, clientMutationId });
+    expect(await stored(clientMutationId)).toMatchObject({ status: 'pending', hasPayload: true, result: null });
+    const processed = await call('POST', `process/${clientMutationId}`, nurse);
+    const decided = await stored(clientMutationId);
+    expect(decided).toMatchObject({ status: 'applied', hasPayload: false, result: processed.json.result });
+    expect(decided.hash).toMatch(/^[0-9a-f]{64}$/);
+    // A pushed mutation is decided at once: no payload kept from the start.
+    const pushed = aPatientCreate();
+    await push(p.baseUrl, nurse, { mutations: [pushed] });
+    expect(await stored(pushed.clientMutationId)).toMatchObject({ status: 'applied', hasPayload: false });
+    expect((await call('POST', `process/${pushed.clientMutationId}`, nurse)).json).toMatchObject({ status: 'SYNCED', result: { status: 'applied', replayed: true } });
+  });
+
   it('retry re-runs failed operations of a device, and stats are for admins', async () => {
     const q = await call('POST', 'queue', nurse, { deviceId: 'kiosk-3', operation: 'CREATE', resourceType: 'patients', resourceId: newId(), data: { givenName: 'Baraka', facilityId: 'f-1' } });
     const retried = await call('POST', 'retry?deviceId=kiosk-3', nurse);

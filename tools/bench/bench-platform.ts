@@ -113,10 +113,12 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
     DB_POOL_SIZE: '20',
   };
   // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the services.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // BENCH_NODE_ARGS_<SERVICE> (PATIENTS, SYNC_INGEST) adds options for one service only.
+  const nodeArgs = (name: string) =>
+    [process.env.BENCH_NODE_ARGS, process.env[`BENCH_NODE_ARGS_${name.toUpperCase().replace('-', '_')}`]].join(' ').split(' ').filter(Boolean);
   const children: ChildProcess[] = [];
   const run = (name: string, port: number) => {
-    const c = spawn(process.execPath, [...serviceNodeArgs(name, env), ...nodeArgs, join(ROOT, 'dist/tools/runtime/run-service.js'), name], {
+    const c = spawn(process.execPath, [...serviceNodeArgs(name, env), ...nodeArgs(name), join(ROOT, 'dist/tools/runtime/run-service.js'), name], {
       env: { ...env, PORT: String(port) },
       stdio: ['ignore', process.env.BENCH_SERVICE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
     });

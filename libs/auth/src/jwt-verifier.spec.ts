@@ -212,3 +212,48 @@ describe('bearerToken', () => {
     expect(() => bearerToken(header)).toThrow(AuthError);
   });
 });
+
+describe('JwtVerifier verified-token cache', () => {
+  const config = { issuer: 'clinisync-dev', audience: 'clinisync' };
+  /** A verifier over issuer A whose cache reads a hand-moved clock. */
+  const aVerifier = (cache: { ttlMs?: number; maxTokens?: number } = {}) => {
+    const clock = { now: Date.now() };
+    const v = JwtVerifier.fromJwks({ keys: [keysA.publicJwk] }, config, { ttlMs: cache.ttlMs ?? 60_000, maxTokens: cache.maxTokens ?? 100, now: () => clock.now });
+    return { v, clock };
+  };
+
+  it('answers a token it verified with the same principal, frozen, without verifying it again', async () => {
+    const { v } = aVerifier();
+    const token = await signDevToken(keysA, claims());
+    const first = await v.verify(token);
+    expect(await v.verify(token)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.roles) && Object.isFrozen(first.facilities)).toBe(true);
+  });
+
+  it('verifies again once the token expires or the cache time passes, whichever comes first', async () => {
+    const { v, clock } = aVerifier({ ttlMs: 60_000 });
+    const shortLived = await signDevToken(keysA, claims({ expiresIn: nowSeconds() + 30 }));
+    const first = await v.verify(shortLived);
+    clock.now += 31_000; // past exp for the cache (the real clock, which jose reads, is not)
+    expect(await v.verify(shortLived)).not.toBe(first);
+    const token = await signDevToken(keysA, claims());
+    const a = await v.verify(token);
+    clock.now += 61_000;
+    expect(await v.verify(token)).not.toBe(a);
+  });
+
+  it('remembers at most maxTokens tokens, the oldest leaving first', async () => {
+    const { v } = aVerifier({ maxTokens: 2 });
+    const tokens = await Promise.all(['u1', 'u2', 'u3'].map((sub) => signDevToken(keysA, claims({ sub }))));
+    const [p1, , p3] = [await v.verify(tokens[0]), await v.verify(tokens[1]), await v.verify(tokens[2])];
+    expect(await v.verify(tokens[2])).toBe(p3);
+    expect(await v.verify(tokens[0])).not.toBe(p1);
+  });
+
+  it('never remembers a token it refused', async () => {
+    const { v } = aVerifier();
+    const stranger = await signDevToken(keysB, claims());
+    await expect(v.verify(stranger)).rejects.toBeInstanceOf(AuthError);
+    await expect(v.verify(stranger)).rejects.toBeInstanceOf(AuthError);
+  });
+});

@@ -26,3 +26,14 @@ export function cloudEvent<T>(input: CloudEventInput<T>): CloudEvent<T> {
     data: input.data,
   };
 }
+
+/**
+ * `JSON.stringify(cloudEvent({...input, data}))` where `data` is given as JSON text already
+ * (a module embeds a record's stored wire JSON instead of serialising it once more). `data` is
+ * the envelope's last member, so the text is the envelope's JSON with `"data":…` put before
+ * its closing brace.
+ */
+export function cloudEventJson(input: Omit<CloudEventInput<unknown>, 'data'>, dataJson: string): string {
+  const envelope = JSON.stringify(cloudEvent({ ...input, data: undefined }));
+  return `${envelope.slice(0, -1)},"data":${dataJson}}`;
+}

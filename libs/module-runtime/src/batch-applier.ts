@@ -25,12 +25,13 @@ import {
   findEntity,
   normaliseData,
   orderBatch,
+  recordJson,
   referencedIds,
   referenceFields,
   reject,
   toSyncRecord,
 } from '@clinisync/sync-core';
-import { cloudEvent } from '@clinisync/messaging';
+import { cloudEvent, cloudEventJson } from '@clinisync/messaging';
 import { RecordRepository } from './record.repository';
 
 /** Injected side effects, so tests can pin them. */
@@ -277,7 +278,8 @@ export class BatchApplier {
 
   private changeEvent(ctx: WriteContext, def: EntityDef, decision: Extract<Decision, { kind: 'write' }>, c: MutationCommand): OutboxMessage {
     const id = this.ports.newEventId();
-    const data: RecordChangedData = {
+    // RecordChangedData with the record last: the record's stored wire JSON goes in as it is.
+    const data: Omit<RecordChangedData, 'record'> = {
       entity: def.name,
       id: decision.record.id,
       version: decision.record.version,
@@ -286,20 +288,22 @@ export class BatchApplier {
       actor: ctx.principal.sub,
       deviceId: ctx.deviceId,
       changedFields: decision.changedFields,
-      record: toSyncRecord(def, decision.record),
     };
+    const dataJson = `${JSON.stringify(data).slice(0, -1)},"record":${recordJson(def, decision.record)}}`;
     const subject = clinicalSubject(ctx.tenantId, this.module, def.name, decision.action);
-    const event = cloudEvent({
-      id,
-      source: `clinisync/${this.module}`,
-      type: `clinisync.${this.module}.${def.name}.${decision.action}`,
-      subject: `${def.name}/${decision.record.id}`,
-      time: ctx.now,
-      tenantId: ctx.tenantId,
-      correlationId: ctx.correlationId,
-      data,
-    });
-    return { tenantId: ctx.tenantId, id, aggregateId: decision.record.id, subject, payload: JSON.stringify(event) };
+    const payload = cloudEventJson(
+      {
+        id,
+        source: `clinisync/${this.module}`,
+        type: `clinisync.${this.module}.${def.name}.${decision.action}`,
+        subject: `${def.name}/${decision.record.id}`,
+        time: ctx.now,
+        tenantId: ctx.tenantId,
+        correlationId: ctx.correlationId,
+      },
+      dataJson,
+    );
+    return { tenantId: ctx.tenantId, id, aggregateId: decision.record.id, subject, payload };
   }
 
   private async loadState(tx: Tx, tenantId: string, cmds: MutationCommand[]) {
@@ -438,9 +442,8 @@ export class BatchApplier {
       const def = ws[0].def;
       const inserts = ws.filter((w) => w.isNew).map((w) => w.record);
       const updates = ws.filter((w) => !w.isNew).map((w) => ({ record: w.record, expectedVersion: w.expectedVersion as number }));
-      if ((await this.records.insert(tx, def, tenantId, inserts)) !== inserts.length) {
-        throw new ConcurrentWriteError(`concurrent create of ${name}`);
-      }
+      // A concurrent create of one of these ids fails the insert (unique violation): re-run.
+      await this.records.insert(tx, def, tenantId, inserts);
       if ((await this.records.update(tx, def, tenantId, updates)) !== updates.length) {
         throw new ConcurrentWriteError(`concurrent update of ${name}`);
       }

@@ -1,6 +1,6 @@
 import { escapeLiteral } from 'pg';
 import { Tx } from '@clinisync/persistence';
-import { EntityDef, FieldDef, FieldType, StoredRecord, syncRecordJsonWriter } from '@clinisync/sync-core';
+import { EntityDef, FieldDef, FieldType, StoredRecord, recordJson } from '@clinisync/sync-core';
 
 const SQL_TYPE: Record<FieldType, string> = {
   string: 'text',
@@ -121,7 +121,6 @@ interface Row {
  */
 export class RecordRepository {
   private readonly selectList = new Map<string, string>();
-  private readonly writers = new Map<string, (record: StoredRecord) => string>();
   private readonly wireJson = new Map<string, string>();
 
   private table(def: EntityDef): string {
@@ -235,15 +234,6 @@ export class RecordRepository {
     return sql;
   }
 
-  private jsonWriter(def: EntityDef): (record: StoredRecord) => string {
-    let w = this.writers.get(def.name);
-    if (!w) {
-      w = syncRecordJsonWriter(def);
-      this.writers.set(def.name, w);
-    }
-    return w;
-  }
-
   /** Live records for online-mode reads, keyset-paged on (updated_at, id). */
   async list(
     tx: Tx,
@@ -294,7 +284,6 @@ export class RecordRepository {
 
   /** Rows for `jsonb_to_recordset`, each with the record's wire JSON (`wire_json`). */
   private json(def: EntityDef, records: StoredRecord[]): string {
-    const wire = this.jsonWriter(def);
     return JSON.stringify(
       records.map((r) => {
         const row: Record<string, unknown> = {
@@ -304,7 +293,7 @@ export class RecordRepository {
           updated_at: r.updatedAt,
           deleted_at: r.deletedAt,
           field_versions: r.fieldVersions,
-          wire_json: wire(r),
+          wire_json: recordJson(def, r),
         };
         for (const f of def.fields) row[f.column] = r.fields[f.name] ?? null;
         return row;
@@ -312,17 +301,30 @@ export class RecordRepository {
     );
   }
 
-  /** Inserts new records; returns how many were inserted (fewer: a concurrent create won). */
-  async insert(tx: Tx, def: EntityDef, tenantId: string, records: StoredRecord[]): Promise<number> {
+  /**
+   * Inserts new records. An id that exists already fails the statement (unique violation): the
+   * batch applier re-runs the batch against it, which a plain INSERT lets Postgres check once per
+   * row (ON CONFLICT checks twice and logs a confirmation per row). Rows go as one JSON document:
+   * as joined text columns (`textColumns`, used for the queue, inbox and outbox) these wide rows
+   * cost patients more CPU than they saved Postgres, which then planned the update's join worse
+   * under load.
+   */
+  async insert(tx: Tx, def: EntityDef, tenantId: string, records: StoredRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await tx.execute(this.insertSql(def), [tenantId, this.json(def, records)]);
+  }
+
+  /** Inserts the records whose id is new; returns how many were inserted. */
+  async insertIfAbsent(tx: Tx, def: EntityDef, tenantId: string, records: StoredRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    const cols = ['id', 'version', 'created_at', 'updated_at', 'deleted_at', 'field_versions', 'wire_json', ...def.fields.map((f) => f.column)];
-    const r = await tx.execute(
-      `INSERT INTO ${this.table(def)} (tenant_id, ${cols.join(', ')})
-       SELECT $1, ${cols.map((c) => `r.${c}`).join(', ')} FROM jsonb_to_recordset($2::jsonb) AS r(${this.recordset(def)})
-       ON CONFLICT (tenant_id, id) DO NOTHING`,
-      [tenantId, this.json(def, records)],
-    );
+    const r = await tx.execute(`${this.insertSql(def)} ON CONFLICT (tenant_id, id) DO NOTHING`, [tenantId, this.json(def, records)]);
     return r.rowCount;
+  }
+
+  private insertSql(def: EntityDef): string {
+    const cols = ['id', 'version', 'created_at', 'updated_at', 'deleted_at', 'field_versions', 'wire_json', ...def.fields.map((f) => f.column)];
+    return `INSERT INTO ${this.table(def)} (tenant_id, ${cols.join(', ')})
+       SELECT $1, ${cols.map((c) => `r.${c}`).join(', ')} FROM jsonb_to_recordset($2::jsonb) AS r(${this.recordset(def)})`;
   }
 
   /**

@@ -12,7 +12,14 @@ import { inventoryDatabasePlan } from '../../../services/inventory/src/database'
 // ---- builders -------------------------------------------------------------------------------
 
 /** Text with what JSON and Postgres both escape: quotes, backslashes, control characters, non-ASCII. */
-const aText = fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\n', '\r', '\t', '\b', '\f', '\u000b', '\u0001', '\u001f', '\u007f', '\u2028', 'é', '😀', "'"), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })), maxLength: 40 });
+const aText = () =>
+  fc.string({
+    unit: fc.oneof(
+      fc.constantFrom('"', '\\', '\n', '\r', '\t', '\b', '\f', '\u000b', '\u0001', '\u007f', '\u2028', 'é', '😀', "'", '\u001e', '\u001f'),
+      fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 40,
+  });
 const aDay = fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
 
 /** A value of field `f` as a module holds it; references point at `parents` (the rows exist). */
@@ -25,7 +32,7 @@ function aFieldValue(f: FieldDef, parents: Map<string, string[]>): fc.Arbitrary<
   switch (f.type) {
     case 'string':
     case 'text':
-      return orNull(aText);
+      return orNull(aText());
     case 'enum':
       return orNull(fc.constantFrom(...(f.values ?? [])));
     case 'uuid':
@@ -126,15 +133,20 @@ describe('RecordRepository feed: stored wire JSON and the column fallback', () =
     }
   });
 
-  it('stores the new wire JSON with every update', async () => {
+  it('stores the new state and wire JSON with every update', async () => {
+    const phone = '+254 "700"';
     const def = ENTITIES.find((e) => e.name === 'patients') as EntityDef;
-    const tenant = 'wire-update';
+    const tenant = `wire-update-${phone.length}`;
     const r: StoredRecord = { id: randomUUID(), version: 1, createdAt: '2026-11-21T10:00:00.000Z', updatedAt: '2026-11-21T10:00:00.000Z', deletedAt: null, fields: { facilityId: 'f-1', givenName: 'Amina' }, fieldVersions: {} };
     await tx.run(tenant, (t) => records.insert(t, def, tenant, [r]));
-    const next = { ...r, version: 2, updatedAt: '2026-11-21T11:00:00.000Z', fields: { ...r.fields, phone: '+254 "700"' } };
+    const next = { ...r, version: 2, updatedAt: '2026-11-21T11:00:00.000Z', fields: { ...r.fields, phone }, fieldVersions: { phone: 2 } };
+    // A stale expected version matches nothing.
+    expect(await tx.run(tenant, (t) => records.update(t, def, tenant, [{ record: { ...next, version: 3 }, expectedVersion: 2 }]))).toBe(0);
     expect(await tx.run(tenant, (t) => records.update(t, def, tenant, [{ record: next, expectedVersion: 1 }]))).toBe(1);
     const [row] = await feed(tenant, def, 1);
     expect(row.json).toBe(JSON.stringify(toSyncRecord(def, next)));
+    const [loaded] = [...(await tx.run(tenant, (t) => records.loadForUpdate(t, def, tenant, [r.id]))).values()];
+    expect(loaded).toEqual({ ...next, fields: Object.fromEntries(def.fields.map((f) => [f.name, (next.fields as Record<string, unknown>)[f.name] ?? null])) });
   });
 
   it('fills entities in order up to limit + 1 rows, later entities only as far as there is room', async () => {

@@ -1,3 +1,4 @@
+import { splitColumn, textColumns } from './text-columns';
 import { Tx } from './tx';
 
 export interface InboxEntry {
@@ -25,6 +26,17 @@ export class InboxRepository {
   /** Inserts entries; returns how many were new (fewer means a concurrent apply won). */
   async insert(tx: Tx, entries: InboxEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
+    const columns = textColumns(entries, [(e) => e.tenantId, (e) => e.clientMutationId, (e) => e.payloadHash, (e) => e.result]);
+    if (columns) {
+      const r = await tx.execute(
+        `INSERT INTO ${this.schema}.inbox (tenant_id, client_mutation_id, payload_hash, result)
+         SELECT u.tenant_id, u.client_mutation_id::uuid, u.payload_hash, u.result::json
+           FROM unnest(${splitColumn(1)}, ${splitColumn(2)}, ${splitColumn(3)}, ${splitColumn(4)}) AS u(tenant_id, client_mutation_id, payload_hash, result)
+         ON CONFLICT (tenant_id, client_mutation_id) DO NOTHING`,
+        columns,
+      );
+      return r.rowCount;
+    }
     const values: unknown[] = [];
     const rows = entries.map((e, i) => {
       values.push(e.tenantId, e.clientMutationId, e.payloadHash, e.result);

@@ -4,3 +4,4 @@ export * from './data-source';
 export * from './provisioning';
 export * from './outbox.repository';
 export * from './inbox.repository';
+export * from './text-columns';

@@ -72,4 +72,18 @@ describe('TenantTransactions (one round trip to begin; the tenant lives and dies
     const rows = await tx.run('t1', (t) => t.queryArrays(`SELECT 1 AS a, 'x' AS b, NULL::text AS c, true AS d`));
     expect(rows).toEqual([[1, 'x', null, true]]);
   });
+
+  it('reads once in one message: the tenant set for that read only, read-only, rows as arrays', async () => {
+    const id = newId();
+    await tx.run("t'2", (t) => t.execute(insertSql, [id]));
+    const rows = await tx.readOnce("t'2", `SELECT id::text, current_setting('app.tenant_id'), current_setting('transaction_read_only'), current_setting('transaction_isolation') FROM patients.patients`, 'REPEATABLE READ');
+    expect(rows).toEqual([[id, "t'2", 'on', 'repeatable read']]);
+    await expect(tx.readOnce("t'2", `INSERT INTO patients.patients (tenant_id, id, facility_id, given_name, version, created_at, updated_at) VALUES ('t''2', '${newId()}', 'f', 'A', 1, now(), now())`)).rejects.toThrow(/read-only/);
+  });
+
+  it('leaves no connection inside a transaction after a failed read', async () => {
+    await expect(tx.readOnce('t1', 'SELECT 1/0')).rejects.toThrow(/division by zero/);
+    const fresh = await Promise.all(Array.from({ length: 5 }, () => tx.readOnce('t1', `SELECT current_setting('app.tenant_id', true), now() = statement_timestamp()`)));
+    expect(fresh.flat()).toEqual(Array.from({ length: 5 }, () => ['t1', true]));
+  });
 });

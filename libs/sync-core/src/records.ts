@@ -51,6 +51,28 @@ export function syncRecordJsonWriter(def: EntityDef): (record: StoredRecord) => 
   };
 }
 
+const writers = new WeakMap<EntityDef, (record: StoredRecord) => string>();
+const written = new WeakMap<StoredRecord, string>();
+
+/**
+ * The wire JSON of a record (`syncRecordJsonWriter`), written once per record object: a module
+ * stores it with the row and embeds it in the change event. Records are values, never changed
+ * once built, so the text of an object never goes stale.
+ */
+export function recordJson(def: EntityDef, record: StoredRecord): string {
+  let json = written.get(record);
+  if (json === undefined) {
+    let write = writers.get(def);
+    if (!write) {
+      write = syncRecordJsonWriter(def);
+      writers.set(def, write);
+    }
+    json = write(record);
+    written.set(record, json);
+  }
+  return json;
+}
+
 /** Fields whose last change is newer than `baseVersion`. */
 export function fieldsChangedSince(record: StoredRecord, baseVersion: number): string[] {
   return Object.entries(record.fieldVersions)

@@ -10,6 +10,6 @@ export class StockMovementsRepository {
 
   /** Inserts a movement unless its id exists; returns whether it was inserted. */
   async insertIfAbsent(tx: Tx, tenantId: string, movement: StoredRecord): Promise<boolean> {
-    return (await this.records.insert(tx, STOCK_MOVEMENTS, tenantId, [movement])) === 1;
+    return (await this.records.insertIfAbsent(tx, STOCK_MOVEMENTS, tenantId, [movement])) === 1;
   }
 }

@@ -19,7 +19,7 @@ import { OutboxMessage, OutboxRepository, TenantTransactions, Tx } from '@clinis
 import { PushMetrics } from '@clinisync/observability';
 import { DependencyTracker, getEntity, moduleOrder, mutationPayloadHash, validateMutationData } from '@clinisync/sync-core';
 import { SyncIngestError } from './push.errors';
-import { MutationOutcome, QueueStatus, ReceivedMutation, StoredMutation, SyncMutationsRepository, receivedMutation } from './sync-mutations.repository';
+import { MutationOutcome, QueueStatus, ReceivedMutation, StoredMutation, SyncMutationsRepository, isKeyRace, receivedMutation } from './sync-mutations.repository';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { ConflictsRepository, NewConflict } from '../conflicts/conflicts.repository';
 import { IngestAudit } from '../audit/ingest-audit';
@@ -131,7 +131,7 @@ export class PushService {
       try {
         return await this.transactions.run(ctx.principal.tenantId, (tx) => this.processIn(tx, ctx, request));
       } catch (e) {
-        if (!(e instanceof KeyRaceError)) throw e;
+        if (!isKeyRace(e)) throw e;
         if (attempt >= MAX_RACE_ATTEMPTS) {
           throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, 'these clientMutationIds are being pushed concurrently by another request; retry', undefined, 1);
         }
@@ -223,8 +223,7 @@ export class PushService {
       else if (!(r.status === 'rejected' && r.code === MutationRejectCode.IDEMPOTENCY_KEY_REUSED)) fresh.push({ ...receivedMutation(c), ...outcome });
     }
     await this.queue.complete(tx, tenantId, retried, new Set(existing.keys()));
-    const recorded = await this.queue.record(tx, tenantId, { deviceId, actorId: principal.sub, correlationId: ctx.correlationId }, fresh);
-    if (recorded.size !== fresh.length) throw new KeyRaceError();
+    await this.queue.record(tx, tenantId, { deviceId, actorId: principal.sub, correlationId: ctx.correlationId }, fresh);
     await this.recordConflictsAndAudit(tx, ctx, deviceId, cmds, results, toProcess, { denied, reused });
     return { results, serverTime: this.clock().toISOString() };
   }
@@ -287,9 +286,6 @@ export class PushService {
     await this.outbox.append(tx, events);
   }
 }
-
-/** Another request recorded one of this request's new keys first. */
-class KeyRaceError extends Error {}
 
 const MAX_RACE_ATTEMPTS = 3;
 

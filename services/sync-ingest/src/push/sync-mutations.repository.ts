@@ -1,5 +1,5 @@
 import { MutationCommand } from '@clinisync/contracts';
-import { Tx } from '@clinisync/persistence';
+import { PG_UNIQUE_VIOLATION, Tx, pgErrorCode, splitColumn, textColumns } from '@clinisync/persistence';
 
 export type QueueStatus = 'pending' | 'applied' | 'merged' | 'conflict' | 'rejected' | 'failed';
 
@@ -41,6 +41,39 @@ export interface MutationOutcome {
   result: string;
 }
 
+/** Statuses after which a queued mutation is never processed again (its payload is not kept). */
+const OPEN: ReadonlySet<QueueStatus> = new Set(['pending', 'failed']);
+
+/** `jsonb_to_recordset` rows of the queue; the payload only for open mutations. */
+function rowsJson(rows: (ReceivedMutation & { status: QueueStatus; result: string | null })[]): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      client_mutation_id: r.clientMutationId,
+      entity: r.entity,
+      op: r.op,
+      record_id: r.recordId,
+      base_version: r.baseVersion ?? null,
+      payload: OPEN.has(r.status) ? r.payload : null,
+      payload_hash: r.payloadHash,
+      status: r.status,
+      result: r.result,
+    })),
+  );
+}
+
+/** INSERT of `rowsJson` ($2) for tenant $1, device $3, actor $4, correlation $5, in key order. */
+const INSERT_ROWS = `INSERT INTO sync_ingest.sync_mutations
+         (tenant_id, client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, result, device_id, actor_id, correlation_id, completed_at)
+       SELECT $1, r.client_mutation_id, r.entity, r.op, r.record_id, r.base_version, r.payload, r.payload_hash, r.status, r.result::json, $3, $4, $5,
+              CASE WHEN r.status IN ('pending', 'failed') THEN NULL ELSE now() END
+         FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, entity text, op text, record_id uuid, base_version integer, payload jsonb, payload_hash text, status text, result text)
+        ORDER BY r.client_mutation_id`;
+
+/** A unique violation on the queue's key: another request recorded one of these keys first. */
+export function isKeyRace(e: unknown): boolean {
+  return pgErrorCode(e) === PG_UNIQUE_VIOLATION && (e as { constraint?: unknown }).constraint === 'sync_mutations_pkey';
+}
+
 /** The server-side sync queue (`sync_ingest.sync_mutations`). */
 export class SyncMutationsRepository {
   /**
@@ -54,46 +87,55 @@ export class SyncMutationsRepository {
     ctx: { deviceId?: string; actorId: string; correlationId: string },
     rows: ReceivedMutation[],
   ): Promise<Set<string>> {
-    return this.record(tx, tenantId, ctx, rows.map((r) => ({ ...r, status: 'pending', result: null })));
+    if (rows.length === 0) return new Set();
+    const inserted = await tx.query<{ id: string }>(
+      `${INSERT_ROWS}
+       ON CONFLICT (tenant_id, client_mutation_id) DO NOTHING
+       RETURNING client_mutation_id::text AS id`,
+      [tenantId, rowsJson(rows.map((r) => ({ ...r, status: 'pending', result: null }))), ctx.deviceId ?? null, ctx.actorId, ctx.correlationId],
+    );
+    return new Set(inserted.map((r) => r.id));
   }
 
   /**
-   * Records mutations decided in this request, with their outcome, in one statement (key order,
-   * so concurrent batches cannot deadlock). A key another request recorded meanwhile is left
-   * untouched; returns the keys this call recorded.
+   * Records new keys decided in this request, with their outcome, in one statement (key order,
+   * so concurrent batches cannot deadlock). A key another request recorded meanwhile fails the
+   * statement with a unique violation on `sync_mutations_pkey` (`isKeyRace`): the request rolls
+   * back and runs again, and then finds the key.
    */
   async record(
     tx: Tx,
     tenantId: string,
     ctx: { deviceId?: string; actorId: string; correlationId: string },
     rows: (ReceivedMutation & { status: QueueStatus; result: string | null })[],
-  ): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const json = JSON.stringify(
-      rows.map((r) => ({
-        client_mutation_id: r.clientMutationId,
-        entity: r.entity,
-        op: r.op,
-        record_id: r.recordId,
-        base_version: r.baseVersion ?? null,
-        payload: r.payload,
-        payload_hash: r.payloadHash,
-        status: r.status,
-        result: r.result,
-      })),
-    );
-    const inserted = await tx.query<{ id: string }>(
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const sorted = [...rows].sort((a, b) => (a.clientMutationId < b.clientMutationId ? -1 : a.clientMutationId > b.clientMutationId ? 1 : 0));
+    const columns = textColumns(sorted, [
+      (r) => r.clientMutationId,
+      (r) => r.entity,
+      (r) => r.op,
+      (r) => r.recordId,
+      (r) => r.baseVersion,
+      (r) => (OPEN.has(r.status) ? JSON.stringify(r.payload) : null),
+      (r) => r.payloadHash,
+      (r) => r.status,
+      (r) => r.result,
+    ]);
+    if (!columns) {
+      await tx.query(INSERT_ROWS, [tenantId, rowsJson(rows), ctx.deviceId ?? null, ctx.actorId, ctx.correlationId]);
+      return;
+    }
+    // Columns as joined text (`textColumns`): no JSON document to build, escape and parse.
+    await tx.query(
       `INSERT INTO sync_ingest.sync_mutations
          (tenant_id, client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, result, device_id, actor_id, correlation_id, completed_at)
-       SELECT $1, r.client_mutation_id, r.entity, r.op, r.record_id, r.base_version, r.payload, r.payload_hash, r.status, r.result::json, $3, $4, $5,
-              CASE WHEN r.status IN ('pending', 'failed') THEN NULL ELSE now() END
-         FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, entity text, op text, record_id uuid, base_version integer, payload jsonb, payload_hash text, status text, result text)
-        ORDER BY r.client_mutation_id
-       ON CONFLICT (tenant_id, client_mutation_id) DO NOTHING
-       RETURNING client_mutation_id::text AS id`,
-      [tenantId, json, ctx.deviceId ?? null, ctx.actorId, ctx.correlationId],
+       SELECT $1, u.client_mutation_id::uuid, u.entity, u.op, u.record_id::uuid, u.base_version::integer, u.payload::jsonb, u.payload_hash, u.status, u.result::json, $2, $3, $4,
+              CASE WHEN u.status IN ('pending', 'failed') THEN NULL ELSE now() END
+         FROM unnest(${[5, 6, 7, 8, 9, 10, 11, 12, 13].map(splitColumn).join(', ')})
+              AS u(client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, result)`,
+      [tenantId, ctx.deviceId ?? null, ctx.actorId, ctx.correlationId, ...columns],
     );
-    return new Set(inserted.map((r) => r.id));
   }
 
   /** Locks and reads existing keys (waits for a concurrent request holding them to finish). */
@@ -110,7 +152,7 @@ export class SyncMutationsRepository {
     return new Map(rows.map((r) => [r.clientMutationId, r]));
   }
 
-  /** Stores outcomes; a retried key's retry count goes up. */
+  /** Stores outcomes; a retried key's retry count goes up; a decided one lets its payload go. */
   async complete(tx: Tx, tenantId: string, outcomes: MutationOutcome[], retried: Set<string>): Promise<void> {
     if (outcomes.length === 0) return;
     const json = JSON.stringify(
@@ -119,6 +161,7 @@ export class SyncMutationsRepository {
     await tx.query(
       `UPDATE sync_ingest.sync_mutations AS m
           SET status = r.status, result = r.result::json, updated_at = now(),
+              payload = CASE WHEN r.status IN ('pending', 'failed') THEN m.payload END,
               completed_at = CASE WHEN r.status IN ('pending', 'failed') THEN NULL ELSE now() END,
               retry_count = m.retry_count + CASE WHEN r.retried THEN 1 ELSE 0 END
          FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, status text, result text, retried boolean)
@@ -135,11 +178,12 @@ export class SyncMutationsRepository {
     return rows[0];
   }
 
-  async byDevice(tx: Tx, tenantId: string, deviceId: string, statuses: QueueStatus[], limit = 500): Promise<(StoredMutation & QueuedView)[]> {
+  /** A device's operations still to be processed (`pending`, `failed`), oldest first. */
+  async openByDevice(tx: Tx, tenantId: string, deviceId: string, limit = 500): Promise<(StoredMutation & QueuedView)[]> {
     return tx.query<StoredMutation & QueuedView>(
       `SELECT ${QUEUE_COLUMNS} FROM sync_ingest.sync_mutations
-        WHERE tenant_id = $1 AND device_id = $2 AND status = ANY($3::text[]) ORDER BY received_at, client_mutation_id LIMIT $4`,
-      [tenantId, deviceId, statuses, limit],
+        WHERE tenant_id = $1 AND device_id = $2 AND status IN ('pending', 'failed') ORDER BY received_at, client_mutation_id LIMIT $3`,
+      [tenantId, deviceId, limit],
     );
   }
 
@@ -160,7 +204,8 @@ export interface QueuedView {
   op: string;
   recordId: string;
   baseVersion: number | null;
-  payload: { entity: string; op: string; id: string; baseVersion?: number; data: Record<string, unknown>; changedFields: string[]; occurredAt?: string };
+  /** The mutation while it may still be processed (`pending`, `failed`); null once decided. */
+  payload: { entity: string; op: string; id: string; baseVersion?: number; data: Record<string, unknown>; changedFields: string[]; occurredAt?: string } | null;
   deviceId: string | null;
   actorId: string;
   receivedAt: string;

@@ -119,7 +119,7 @@ export class QueueService {
 
   async pending(principal: Principal, deviceId: string | undefined): Promise<{ items: QueueItem[] }> {
     if (!deviceId) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
-    const rows = await this.transactions.run(principal.tenantId, (tx) => this.queue.byDevice(tx, principal.tenantId, deviceId, ['pending', 'failed']));
+    const rows = await this.transactions.run(principal.tenantId, (tx) => this.queue.openByDevice(tx, principal.tenantId, deviceId));
     return { items: rows.filter((r) => r.actorId === principal.sub || principal.roles.includes('admin')).map(item) };
   }
 
@@ -127,12 +127,19 @@ export class QueueService {
   async process(ctx: PushContext, id: string): Promise<ProcessResponse> {
     const stored = await this.load(ctx.principal, id);
     const p = stored.payload;
-    const mutation: Mutation = { clientMutationId: stored.clientMutationId, entity: p.entity, op: p.op as Mutation['op'], id: p.id, data: p.data, changedFields: p.changedFields };
-    if (p.baseVersion !== undefined && p.baseVersion !== null) mutation.baseVersion = p.baseVersion;
-    if (p.occurredAt) mutation.occurredAt = p.occurredAt;
-    const response = await this.push.push(ctx, { ...(stored.deviceId ? { deviceId: stored.deviceId } : {}), mutations: [mutation] });
-    const result = response.results[0];
-    const after = await this.load(ctx.principal, id);
+    let result: MutationResult;
+    let after = stored;
+    if (p === null) {
+      // Decided already (the queue keeps no payload then): its first result, as push replays it.
+      result = { ...(JSON.parse(stored.result as string) as MutationResult), replayed: true };
+    } else {
+      const mutation: Mutation = { clientMutationId: stored.clientMutationId, entity: p.entity, op: p.op as Mutation['op'], id: p.id, data: p.data, changedFields: p.changedFields };
+      if (p.baseVersion !== undefined && p.baseVersion !== null) mutation.baseVersion = p.baseVersion;
+      if (p.occurredAt) mutation.occurredAt = p.occurredAt;
+      const response = await this.push.push(ctx, { ...(stored.deviceId ? { deviceId: stored.deviceId } : {}), mutations: [mutation] });
+      result = response.results[0];
+      after = await this.load(ctx.principal, id);
+    }
     const out: ProcessResponse = { ...item(after), result };
     if (result.status === 'rejected' && result.code === 'IDEMPOTENCY_KEY_REUSED') out.status = 'FAILED';
     if (result.status === 'conflict') {
@@ -156,7 +163,7 @@ export class QueueService {
   /** Re-runs every failed (retryable) operation of a device through the push pipeline. */
   async retry(ctx: PushContext, deviceId: string | undefined): Promise<{ retried: number; items: ProcessResponse[] }> {
     if (!deviceId) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
-    const rows = (await this.transactions.run(ctx.principal.tenantId, (tx) => this.queue.byDevice(tx, ctx.principal.tenantId, deviceId, ['failed', 'pending']))).filter(
+    const rows = (await this.transactions.run(ctx.principal.tenantId, (tx) => this.queue.openByDevice(tx, ctx.principal.tenantId, deviceId))).filter(
       (r) => r.actorId === ctx.principal.sub || ctx.principal.roles.includes('admin'),
     );
     const items: ProcessResponse[] = [];
