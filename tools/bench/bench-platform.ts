@@ -110,7 +110,7 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
     NATS_URL: nats.url,
     AUTH_DEV_ISSUER_DIR: issuerDir,
     MODULE_PATIENTS_URL: `http://127.0.0.1:${patientsPort}`,
-    DB_POOL_SIZE: '20',
+    DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20',
   };
   // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the services.
   // BENCH_NODE_ARGS_<SERVICE> (PATIENTS, SYNC_INGEST) adds options for one service only.
