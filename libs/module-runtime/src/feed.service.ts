@@ -1,7 +1,7 @@
 import { FeedEntityPage, FeedReply, FeedRequest, JsonArrayText, ModuleName, ReadReply, ReadRequest, emptyJsonArray } from '@clinisync/contracts';
 import { AuthError, JwtVerifier, defineAbilityFor } from '@clinisync/auth';
 import { TenantTransactions } from '@clinisync/persistence';
-import { EntityDef, findEntity, toSyncRecord } from '@clinisync/sync-core';
+import { findEntity, toSyncRecord } from '@clinisync/sync-core';
 import { entitySubject } from '@clinisync/auth';
 import { ALL_FACILITIES } from '@clinisync/contracts';
 import { FeedEntityQuery, RecordRepository } from './record.repository';
@@ -77,20 +77,18 @@ export class FeedService {
     const facilities = principal.facilities.includes(ALL_FACILITIES) ? null : principal.facilities;
     const limit = Math.max(1, Math.min(request.limit, 5000));
 
-    const readable = request.entities.filter(({ entity }) => {
+    // The entities this module serves and the caller may read, in request order.
+    const queries: FeedEntityQuery[] = [];
+    for (const { entity, after } of request.entities) {
       const def = findEntity(entity);
-      return def !== undefined && def.module === this.module && ability.can('read', def.name);
-    });
-    const queries: FeedEntityQuery[] = readable.map(({ entity, after }) => {
-      const def = findEntity(entity) as EntityDef;
-      return { def, after, facilities: def.referenceData ? null : facilities };
-    });
+      if (def && def.module === this.module && ability.can('read', def.name)) queries.push({ def, after, facilities: def.referenceData ? null : facilities });
+    }
     const sql = this.records.feedSql(request.tenantId, queries, limit, request.highWater);
     const rows = this.records.feedRows(await this.transactions.readOnce(request.tenantId, sql, 'REPEATABLE READ'));
     // The row past the limit says which entity has more; those after it were not reached.
     const extra = rows.length > limit ? rows[limit].entity : queries.length;
     const taken = rows.slice(0, limit);
-    const pages: FeedEntityPage[] = readable.map(({ entity, after }, k) => {
+    const pages: FeedEntityPage[] = queries.map(({ def, after }, k) => {
       const created: string[] = [];
       const updated: string[] = [];
       const deleted: string[] = [];
@@ -102,7 +100,7 @@ export class FeedService {
         else updated.push(row.json);
         next = { xid: row.xid, seq: row.seq };
       }
-      return { entity, created: jsonArray(created), updated: jsonArray(updated), deleted: jsonArray(deleted), next, hasMore: k >= extra };
+      return { entity: def.name, created: jsonArray(created), updated: jsonArray(updated), deleted: jsonArray(deleted), next, hasMore: k >= extra };
     });
     return { pages };
   }

@@ -129,8 +129,7 @@ export class RecordRepository {
 
   /** The select list of a record, with its field versions (what a decision needs). */
   private columns(def: EntityDef): string {
-    const key = def.name;
-    let list = this.selectList.get(key);
+    let list = this.selectList.get(def.name);
     if (!list) {
       list = [
         'id::text AS id',
@@ -141,7 +140,7 @@ export class RecordRepository {
         'field_versions AS "fieldVersions"',
         ...def.fields.map(selectExpr),
       ].join(', ');
-      this.selectList.set(key, list);
+      this.selectList.set(def.name, list);
     }
     return list;
   }

@@ -1,20 +1,22 @@
 import { JsonArrayText, emptyJsonArray } from '@clinisync/contracts';
 import { PullPage } from './pull-response';
-import { PullReadAhead, ReadAheadOutcome, pageBytes } from './pull-read-ahead';
+import { PagedAhead, PullReadAhead, ReadAheadOutcome, pageBytes } from './pull-read-ahead';
 
 // ---- builders -------------------------------------------------------------------------------
 
 const json = (bytes: number): JsonArrayText => ({ count: 1, json: Buffer.alloc(bytes, 0x20) });
 
-function aPage(overrides: Partial<PullPage> & { bytes?: number } = {}): PullPage {
+/** A page as the pull service fetches it ahead: the page and the cursor it ends at. */
+function aPage(overrides: Partial<PullPage> & { bytes?: number } = {}): PagedAhead {
   const { bytes = 100, ...rest } = overrides;
-  return {
+  const page: PullPage = {
     changes: new Map([['patients', { created: json(bytes), updated: emptyJsonArray(), deleted: emptyJsonArray() }]]),
     cursor: 'c-next',
     hasMore: true,
     serverTime: '2026-12-06T00:00:00.000Z',
     ...rest,
   };
+  return { page, next: { tenantId: 't1', positions: { patients: { xid: '7', seq: '9' } } } };
 }
 
 /** A read-ahead with a hand-moved clock that records outcomes. */
@@ -57,11 +59,11 @@ describe('PullReadAhead', () => {
 
   it('hands over a page still being fetched when its request comes (the request waits for it)', async () => {
     const { readAhead } = aReadAhead();
-    let resolve: (p: PullPage) => void = () => undefined;
+    let resolve: (p: PagedAhead) => void = () => undefined;
     let loads = 0;
     readAhead.offer(key, () => {
       loads++;
-      return new Promise<PullPage>((r) => (resolve = r));
+      return new Promise<PagedAhead>((r) => (resolve = r));
     });
     readAhead.offer(key, async () => aPage()); // already held: not fetched twice
     const taken = readAhead.take(key);
@@ -125,7 +127,7 @@ describe('PullReadAhead', () => {
   });
 
   it('counts the bytes of every record array of a page', () => {
-    const page = aPage({ bytes: 7 });
+    const { page } = aPage({ bytes: 7 });
     page.changes.set('visits', { created: json(3), updated: json(5), deleted: json(11) });
     expect(pageBytes(page)).toBe(7 + 2 + 2 + 3 + 5 + 11);
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PullCursor } from '@clinisync/sync-core';
 import { PullPage } from './pull-response';
 
 export interface PullReadAheadOptions {
@@ -8,11 +9,17 @@ export interface PullReadAheadOptions {
   maxBytes: number;
 }
 
+/** A page and the cursor it ends at (so the page after it needs no decoding of its cursor). */
+export interface PagedAhead {
+  page: PullPage;
+  next: PullCursor;
+}
+
 /** What became of a page fetched ahead, or of a request that looked for one (metrics). */
 export type ReadAheadOutcome = 'hit' | 'miss' | 'failed' | 'expired' | 'evicted';
 
 interface Entry {
-  page: Promise<PullPage | undefined>;
+  page: Promise<PagedAhead | undefined>;
   at: number;
   bytes: number;
 }
@@ -56,7 +63,7 @@ export class PullReadAhead {
   }
 
   /** The page fetched ahead for `key`, once; undefined when there is none or its fetch failed. */
-  take(key: string): Promise<PullPage | undefined> | undefined {
+  take(key: string): Promise<PagedAhead | undefined> | undefined {
     const entry = this.entries.get(key);
     if (!entry) {
       if (this.enabled) this.onOutcome('miss');
@@ -74,7 +81,7 @@ export class PullReadAhead {
   }
 
   /** Starts fetching the page for `key` (unless one is held already). */
-  offer(key: string, load: () => Promise<PullPage>): void {
+  offer(key: string, load: () => Promise<PagedAhead>): void {
     if (!this.enabled || this.entries.has(key)) return;
     this.sweep();
     const entry: Entry = { at: this.now(), bytes: 0, page: Promise.resolve(undefined) };
@@ -82,7 +89,7 @@ export class PullReadAhead {
     entry.page = load().then(
       (page) => {
         if (this.entries.get(key) === entry) {
-          entry.bytes = pageBytes(page);
+          entry.bytes = pageBytes(page.page);
           this.held += entry.bytes;
           this.trim();
         }

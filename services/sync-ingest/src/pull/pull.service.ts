@@ -21,7 +21,7 @@ import {
 import { SyncIngestError } from '../push/push.errors';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { PullPage, noChanges } from './pull-response';
-import { PullReadAhead } from './pull-read-ahead';
+import { PagedAhead, PullReadAhead } from './pull-read-ahead';
 
 export interface PullQuery {
   cursor?: string;
@@ -68,10 +68,10 @@ export class PullService {
       }
     }
     const key = PullReadAhead.key(ctx.token, query.cursor ?? '', limit, entities);
-    const page = (await this.readAhead.take(key)) ?? (await this.page(ctx, cursor, limit, entities));
+    const ahead = await this.readAhead.take(key);
+    const { page, next } = ahead ?? (await this.page(ctx, cursor, limit, entities));
     if (page.hasMore && this.readAhead.enabled) {
-      const next = PullReadAhead.key(ctx.token, page.cursor, limit, entities);
-      this.readAhead.offer(next, async () => this.page(ctx, decodePullCursor(page.cursor, this.cursorSecret, principal.tenantId), limit, entities));
+      this.readAhead.offer(PullReadAhead.key(ctx.token, page.cursor, limit, entities), () => this.page(ctx, next, limit, entities));
     }
     // The time of the answer, also for a page fetched ahead.
     return { ...page, serverTime: this.clock().toISOString() };
@@ -81,7 +81,7 @@ export class PullService {
    * Fills one page from the modules. Each module reads below its own snapshot's xmin, so every
    * entity's position moves only over transactions that can no longer commit.
    */
-  private async page(ctx: PullContext, cursor: PullCursor, limit: number, entities: string[]): Promise<PullPage> {
+  private async page(ctx: PullContext, cursor: PullCursor, limit: number, entities: string[]): Promise<PagedAhead> {
     const changes: PullPage['changes'] = new Map(entities.map((e) => [e, noChanges()]));
     const next: Record<string, FeedPosition> = {};
     let remaining = limit;
@@ -107,7 +107,7 @@ export class PullService {
       }
     }
     const advanced = advanceCursor(cursor, next);
-    return { changes, cursor: encodePullCursor(advanced, this.cursorSecret), hasMore, serverTime: this.clock().toISOString() };
+    return { page: { changes, cursor: encodePullCursor(advanced, this.cursorSecret), hasMore, serverTime: this.clock().toISOString() }, next: advanced };
   }
 
   private async feed(module: ModuleName, ctx: PullContext, req: { limit: number; entities: { entity: string; after: FeedPosition }[] }): Promise<FeedEntityPage[]> {
