@@ -13,8 +13,8 @@
 -- Parents are distributed before their children (a foreign key must point at a table that is
 -- already distributed and co-located). Every table's primary key and foreign keys lead with
 -- tenant_id (ARCHITECTURE.md), which is what Citus requires of distributed tables.
--- There is no tenant-less table today; one that appears must become a reference table
--- (SELECT create_reference_table('<schema>.<table>');), replicated to every worker.
+-- A tenant-less table must become a reference table (SELECT create_reference_table('<schema>.<table>');),
+-- replicated to every worker: today only sync_ledger.relay_positions.
 
 \set ON_ERROR_STOP on
 
@@ -82,6 +82,17 @@ SELECT create_distributed_table('inventory.processed_events', 'tenant_id', coloc
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'inventory.processed_events'::regclass);
 
 -- ---------------------------------------------------------------------------------------------
+-- sync_ledger: the mutation ledger sits with the tenant's domain rows, so a module's apply
+-- transaction (domain rows + ledger rows) stays on one worker. relay_positions is relay
+-- bookkeeping (one row per module, no tenant): a reference table. Note: the relay tails the
+-- ledger by transaction snapshot, and on Citus transaction ids are per worker: run one relay
+-- per worker against its shards (not done yet; see the README of deploy/).
+SELECT create_distributed_table('sync_ledger.mutations', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sync_ledger.mutations'::regclass);
+SELECT create_reference_table('sync_ledger.relay_positions')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sync_ledger.relay_positions'::regclass);
+
+-- ---------------------------------------------------------------------------------------------
 -- audit: a tenant's whole hash chain (events and head) sits on one worker, so appending to it
 -- and verifying it stay single-node.
 SELECT create_distributed_table('audit.audit_events', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
@@ -99,7 +110,7 @@ BEGIN
   SELECT string_agg(format('%I.%I', t.table_schema, t.table_name), ', ' ORDER BY 1)
     INTO missing
     FROM information_schema.tables t
-   WHERE t.table_schema IN ('sync_ingest', 'patients', 'pharmacy', 'inventory', 'audit')
+   WHERE t.table_schema IN ('sync_ingest', 'sync_ledger', 'patients', 'pharmacy', 'inventory', 'audit')
      AND t.table_type = 'BASE TABLE'
      AND t.table_name NOT IN ('migrations', 'typeorm_metadata')
      AND NOT EXISTS (

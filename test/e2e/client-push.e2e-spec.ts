@@ -56,7 +56,7 @@ describe('sync-client push against the real platform (PROTOCOL.md Push)', () => 
     );
   const mutationsFor = (ids: string[]) =>
     query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM sync_ingest.sync_mutations WHERE record_id = ANY($1::uuid[])`,
+      `SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE aggregate_id = ANY($1::uuid[])`,
       [ids],
     ).then((r) => r[0].n);
 

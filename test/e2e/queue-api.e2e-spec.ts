@@ -81,11 +81,13 @@ describe('single-operation queue API (PROTOCOL.md Single-operation queue)', () =
     const decided = await stored(clientMutationId);
     expect(decided).toMatchObject({ status: 'applied', hasPayload: false, result: processed.json.result });
     expect(decided.hash).toMatch(/^[0-9a-f]{64}$/);
-    // A pushed mutation is decided at once: no payload kept from the start.
+    // A decided queued operation answers its first result again.
+    expect((await call('POST', `process/${clientMutationId}`, nurse)).json).toMatchObject({ status: 'SYNCED', result: { ...processed.json.result, replayed: true } });
+    // A pushed mutation is decided at once and lives in the mutation ledger only: it is no queued operation.
     const pushed = aPatientCreate();
     await push(p.baseUrl, nurse, { mutations: [pushed] });
-    expect(await stored(pushed.clientMutationId)).toMatchObject({ status: 'applied', hasPayload: false });
-    expect((await call('POST', `process/${pushed.clientMutationId}`, nurse)).json).toMatchObject({ status: 'SYNCED', result: { status: 'applied', replayed: true } });
+    expect(await stored(pushed.clientMutationId)).toBeUndefined();
+    expect((await call('POST', `process/${pushed.clientMutationId}`, nurse)).status).toBe(404);
   });
 
   it('retry re-runs failed operations of a device, and stats are for admins', async () => {

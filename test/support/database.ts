@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DatabasePlan, DatabaseRoles, createDataSource, dropDatabase, ensureDatabase, ensureRoles, migrate, withCredentials, withDatabase } from '@clinisync/persistence';
+import { DatabasePlan, DatabaseRoles, ledgerDatabasePlan, createDataSource, dropDatabase, ensureDatabase, ensureRoles, migrate, withCredentials, withDatabase } from '@clinisync/persistence';
 
 export const TEST_ROLES: DatabaseRoles = {
   app: { user: 'clinisync_app', password: 'clinisync_app_dev' },
@@ -17,8 +17,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database (own name) on the test Postgres with the given plans migrated. Real SQL, real RLS. */
-export async function createTestDatabase(plans: DatabasePlan[]): Promise<TestDatabase> {
+/**
+ * A fresh database (own name) on the test Postgres with the given plans migrated, after the
+ * shared mutation ledger every module writes (unless `plans` is empty). Real SQL, real RLS.
+ */
+export async function createTestDatabase(requested: DatabasePlan[]): Promise<TestDatabase> {
+  const plans = requested.length === 0 || requested.includes(ledgerDatabasePlan) ? requested : [ledgerDatabasePlan, ...requested];
   const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const ownerUrl = withDatabase(base, `clinisync_t_${randomBytes(5).toString('hex')}`);
   await ensureDatabase(ownerUrl);

@@ -55,6 +55,11 @@ export interface ApplyBatchCommand {
 
 export interface ApplyBatchReply {
   results: MutationResult[];
+  /**
+   * The id (xid8, decimal) of the transaction that committed this batch's writes, when it wrote
+   * any: a pull whose snapshot sees it returns them (the push answer's checkpoint).
+   */
+  xid?: string;
 }
 
 /** Error body a module returns over RPC/internal HTTP instead of a reply. */

@@ -17,6 +17,8 @@ export enum ApiErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   /** 409: the resource changed state (e.g. a conflict resolved twice or stale). */
   CONFLICT = 'CONFLICT',
+  /** 409: another request is applying one of these clientMutationIds right now; retry after Retry-After (it then replays). */
+  IDEMPOTENCY_IN_FLIGHT = 'IDEMPOTENCY_IN_FLIGHT',
   /** 413: the body exceeds the configured limit (default 2 MiB). */
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   /** 429: rate limited; honour Retry-After. */

@@ -68,4 +68,9 @@ export type MutationStatus = MutationResult['status'];
 export interface PushResponse {
   results: MutationResult[];
   serverTime: string;
+  /**
+   * Read-your-writes: a pull sent with `checkpoint=<this>` returns at least everything this push
+   * wrote. Absent when the push wrote nothing new.
+   */
+  checkpoint?: string;
 }

@@ -1,5 +1,5 @@
 import { createInbox, headers, Msg } from 'nats';
-import { OutboxRepository, TenantTransactions } from '@clinisync/persistence';
+import { RelayEvent, RelaySource, TenantTransactions } from '@clinisync/persistence';
 import { NatsLink } from './nats-connection';
 
 export interface OutboxRelayOptions {
@@ -37,8 +37,9 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
 };
 
 /**
- * Publishes a module's outbox to JetStream in commit order, with `Nats-Msg-Id` = event id so a
- * re-publish after a crash is de-duplicated by the stream. While NATS is down, events wait.
+ * Publishes a relay source (a module's outbox, or its mutation ledger) to JetStream in order,
+ * with `Nats-Msg-Id` = event id so a re-publish after a crash is de-duplicated by the stream
+ * (and, past its window, by consumers, which dedupe by event id). While NATS is down, events wait.
  */
 export class OutboxRelay {
   private running = false;
@@ -48,7 +49,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly transactions: TenantTransactions,
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: RelaySource,
     private readonly nats: NatsLink,
     private readonly observer: RelayObserver,
     private readonly options: OutboxRelayOptions = DEFAULT_RELAY_OPTIONS,
@@ -78,11 +79,10 @@ export class OutboxRelay {
       const rows = await this.outbox.pending(tx, this.options.batchSize);
       let acked = 0;
       if (rows.length > 0) {
-        const seqs = await this.publishInOrder(rows);
-        await this.outbox.markPublished(tx, seqs);
-        acked = seqs.length;
+        acked = await this.publishInOrder(rows);
         this.observer.published(acked);
       }
+      await this.outbox.markPublished(tx, rows, acked);
       // Counting the outbox scans every pending row, which under a backlog cost more than the
       // publishing: an empty round reports no lag for free, others measure at most once a second.
       if (rows.length === 0) {
@@ -106,7 +106,7 @@ export class OutboxRelay {
    * subject of one shared inbox: a request per message (nats.js `js.publish`) costs a timer and
    * an Error object each, which was most of the relay's CPU.
    */
-  private async publishInOrder(rows: { seq: string; id: string; subject: string; payload: string }[]): Promise<string[]> {
+  private async publishInOrder(rows: RelayEvent[]): Promise<number> {
     const nc = this.nats.nc;
     const inbox = createInbox();
     const acks: boolean[] = new Array<boolean>(rows.length).fill(false);
@@ -128,7 +128,7 @@ export class OutboxRelay {
       sub.unsubscribe();
     }
     const first = acks.indexOf(false);
-    return rows.slice(0, first === -1 ? rows.length : first).map((r) => r.seq);
+    return first === -1 ? rows.length : first;
   }
 
   private async run(): Promise<void> {

@@ -11,13 +11,14 @@ import {
   clinicalSubject,
 } from '@clinisync/contracts';
 import { Principal, defineAbilityFor, entitySubject, AppAbility } from '@clinisync/auth';
-import { InboxRepository, OutboxMessage, OutboxRepository, TenantTransactions, Tx, pgErrorCode, PG_UNIQUE_VIOLATION, PG_DEADLOCK, PG_SERIALIZATION_FAILURE, PG_FOREIGN_KEY_VIOLATION } from '@clinisync/persistence';
+import { MutationLedgerRepository, NewLedgerEntry, OutboxMessage, OutboxRepository, TenantTransactions, Tx, pgErrorCode, PG_UNIQUE_VIOLATION, PG_DEADLOCK, PG_SERIALIZATION_FAILURE, PG_FOREIGN_KEY_VIOLATION } from '@clinisync/persistence';
 import {
   Decision,
   DependencyTracker,
   buildAuditEvent,
   EntityDef,
   StoredRecord,
+  changeEventIdFor,
   changedFieldsOf,
   conflictIdFor,
   decideMutation,
@@ -79,16 +80,18 @@ class ConcurrentWriteError extends Error {}
 const MAX_ATTEMPTS = 4;
 
 /**
- * Applies one command batch of a module: answers redelivered commands from the inbox, decides
- * each new mutation with sync-core under the caller's ability, and commits domain rows, inbox
- * rows and outbox events in one transaction, so nothing is ever applied twice or half.
+ * Applies one command batch of a module: answers mutations already decided (by this module or
+ * another: the ledger key is unique across modules) from the mutation ledger, decides each new
+ * one with sync-core under the caller's ability, and commits the domain rows and one ledger row
+ * per decided mutation (its result and its change event) in one transaction, so nothing is ever
+ * applied twice or half. Audit events (denials, resolutions) and module extras go to the outbox.
  */
 export class BatchApplier {
   constructor(
     private readonly module: ModuleName,
     private readonly transactions: TenantTransactions,
     private readonly records: RecordRepository,
-    private readonly inbox: InboxRepository,
+    private readonly ledger: MutationLedgerRepository,
     private readonly outbox: OutboxRepository,
     private readonly ports: ApplierPorts,
     private readonly rules: ModuleRules = {},
@@ -146,14 +149,14 @@ export class BatchApplier {
     const cmds = command.commands;
     const results: (MutationResult | undefined)[] = new Array(cmds.length).fill(undefined);
 
-    const seen = await this.inbox.find(tx, tenantId, cmds.map((c) => c.clientMutationId));
+    const seen = await this.ledger.find(tx, tenantId, cmds.map((c) => c.clientMutationId));
     const fresh: number[] = [];
     cmds.forEach((c, i) => {
       const entry = seen.get(c.clientMutationId);
       if (!entry) return fresh.push(i);
       results[i] =
         entry.payloadHash === c.payloadHash
-          ? (JSON.parse(entry.result) as MutationResult)
+          ? { ...(JSON.parse(entry.result) as MutationResult), replayed: true }
           : this.rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
     });
 
@@ -164,6 +167,7 @@ export class BatchApplier {
     const ctx: WriteContext = { tenantId, correlationId: command.correlationId, principal, deviceId: command.deviceId, now };
 
     const events: OutboxMessage[] = [];
+    const changes = new Map<number, OutboxMessage & { version: number }>();
     const order = orderBatch(fresh.map((i) => cmds[i])).map((k) => fresh[k]);
     for (const i of order) {
       const c = cmds[i];
@@ -182,7 +186,7 @@ export class BatchApplier {
           expectedVersion: prior ? prior.expectedVersion : result.current?.version,
         });
         state.records.get(c.entity)?.set(c.id, result.decision.record);
-        events.push(this.changeEvent(ctx, def, result.decision, c));
+        changes.set(i, this.changeEvent(ctx, def, result.decision, c));
       }
       if (result.failed) tracker.markFailed(c.id);
       if (c.resolution && (result.decision.kind === 'write' || result.decision.kind === 'noop')) {
@@ -198,14 +202,30 @@ export class BatchApplier {
     const extra = this.rules.afterWrites ? await this.rules.afterWrites(tx, ctx, [...writes.values()]) : [];
     await this.outbox.append(tx, [...events, ...extra]);
 
-    const finals = [...outcome.entries()].filter(([, r]) => !(r.status === 'rejected' && r.retryable));
-    const inserted = await this.inbox.insert(
-      tx,
-      finals.map(([i, r]) => ({ tenantId, clientMutationId: cmds[i].clientMutationId, payloadHash: cmds[i].payloadHash, result: JSON.stringify(r) })),
-    );
-    if (inserted !== finals.length) throw new ConcurrentWriteError('a concurrent apply recorded the same mutation');
+    // One ledger row per decided mutation, in decision order; a retryable refusal decides nothing.
+    const entries: NewLedgerEntry[] = [];
+    for (const [i, r] of outcome) {
+      if (r.status === 'rejected' && r.retryable) continue;
+      const c = cmds[i];
+      const change = changes.get(i);
+      entries.push({
+        clientMutationId: c.clientMutationId,
+        module: this.module,
+        status: r.status,
+        payloadHash: c.payloadHash,
+        result: JSON.stringify(r),
+        entity: c.entity,
+        aggregateId: c.id,
+        version: change?.version,
+        subject: change?.subject,
+        event: change?.payload,
+        eventId: change?.id,
+      });
+    }
+    // A key another transaction decided meanwhile fails this insert (unique violation): re-run.
+    const { xid } = await this.ledger.insert(tx, tenantId, entries);
     for (const [i, r] of outcome) results[i] = r;
-    return { results: results as MutationResult[] };
+    return xid ? { results: results as MutationResult[], xid } : { results: results as MutationResult[] };
   }
 
   /** A conflict resolution on PHI is audited in the same transaction as the write it causes. */
@@ -276,8 +296,9 @@ export class BatchApplier {
     return { tenantId: ctx.tenantId, id, aggregateId: c.id, subject: auditSubject(ctx.tenantId, 'write-denied'), payload: JSON.stringify(event) };
   }
 
-  private changeEvent(ctx: WriteContext, def: EntityDef, decision: Extract<Decision, { kind: 'write' }>, c: MutationCommand): OutboxMessage {
-    const id = this.ports.newEventId();
+  /** The change event of a mutation: its id follows from tenant and key, so any re-publish is a duplicate. */
+  private changeEvent(ctx: WriteContext, def: EntityDef, decision: Extract<Decision, { kind: 'write' }>, c: MutationCommand): OutboxMessage & { version: number } {
+    const id = changeEventIdFor(ctx.tenantId, c.clientMutationId);
     // RecordChangedData with the record last: the record's stored wire JSON goes in as it is.
     const data: Omit<RecordChangedData, 'record'> = {
       entity: def.name,
@@ -303,7 +324,7 @@ export class BatchApplier {
       },
       dataJson,
     );
-    return { tenantId: ctx.tenantId, id, aggregateId: decision.record.id, subject, payload };
+    return { tenantId: ctx.tenantId, id, aggregateId: decision.record.id, subject, payload, version: decision.record.version };
   }
 
   private async loadState(tx: Tx, tenantId: string, cmds: MutationCommand[]) {

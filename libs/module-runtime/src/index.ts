@@ -7,3 +7,4 @@ export * from './module-commands.filters';
 export * from './module-host.module';
 export * from './bootstrap';
 export * from './feed.service';
+export * from './module-relays';

@@ -1,21 +1,21 @@
 import { ApplyBatchCommand, ApplyBatchReply } from '@clinisync/contracts';
 import { AuthError, JwtVerifier } from '@clinisync/auth';
 import { OutboxMetrics } from '@clinisync/observability';
-import { OutboxRelay } from '@clinisync/messaging';
 import { BatchApplier } from './batch-applier';
+import { ModuleRelays } from './module-relays';
 import { ModuleCommandError, ModuleCommandErrorCode } from './module-commands.errors';
 
 export const FAILPOINT_AFTER_COMMIT = 'after-commit-before-reply';
 
 /**
  * The module side of a push: re-verifies the caller's token (defence in depth), refuses a
- * tenant the token does not carry, applies the batch and wakes the outbox relay.
+ * tenant the token does not carry, applies the batch and wakes the relays.
  */
 export class ModuleCommandsService {
   constructor(
     private readonly verifier: JwtVerifier,
     private readonly applier: BatchApplier,
-    private readonly relay: OutboxRelay,
+    private readonly relay: ModuleRelays,
     private readonly metrics: OutboxMetrics,
     private readonly failpoint: string | undefined,
   ) {}

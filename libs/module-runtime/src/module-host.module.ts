@@ -19,7 +19,8 @@ import {
   readPattern,
 } from '@clinisync/contracts';
 import { JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
-import { InboxRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
+import { LedgerRelaySource, MutationLedgerRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
+import { ModuleRelays } from './module-relays';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
 import {
   HealthController,
@@ -110,7 +111,7 @@ function commandsController(module: ModuleName) {
 @Injectable()
 class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    private readonly relay: OutboxRelay,
+    private readonly relay: ModuleRelays,
     private readonly nats: NatsLink,
     @Inject(APP_DATA_SOURCE) private readonly app: DataSource,
     @Inject(RELAY_DATA_SOURCE) private readonly relayDb: DataSource,
@@ -151,7 +152,7 @@ export class ModuleHostModule {
         {
           provide: RELAY_DATA_SOURCE,
           useFactory: () =>
-            connectAs(config, 'relay', `${module}-relay`, 2),
+            connectAs(config, 'relay', `${module}-relay`, 3),
         },
         {
           provide: NatsLink,
@@ -175,7 +176,7 @@ export class ModuleHostModule {
               module,
               transactions,
               new RecordRepository(),
-              new InboxRepository(schema),
+              new MutationLedgerRepository(),
               new OutboxRepository(schema),
               { now: () => new Date().toISOString(), newEventId: () => uuidv7() },
               rules,
@@ -183,22 +184,21 @@ export class ModuleHostModule {
           inject: [TenantTransactions, MODULE_RULES],
         },
         {
-          provide: OutboxRelay,
-          useFactory: (relayDb: DataSource, nats: NatsLink, metrics: OutboxMetrics) =>
-            new OutboxRelay(new TenantTransactions(relayDb), new OutboxRepository(schema), nats, {
-              published: (n) => metrics.published.inc(n),
-              lag: (pending, oldest) => {
-                metrics.pending.set(pending);
-                metrics.lagSeconds.set(oldest);
-              },
-              failed: () => metrics.failures.inc(),
-            }, { batchSize: 500, pollIntervalMs: config.OUTBOX_POLL_MS, publishTimeoutMs: 5_000 }),
+          provide: ModuleRelays,
+          useFactory: (relayDb: DataSource, nats: NatsLink, metrics: OutboxMetrics) => {
+            const options = { batchSize: 500, pollIntervalMs: config.OUTBOX_POLL_MS, publishTimeoutMs: 5_000 };
+            const transactions = new TenantTransactions(relayDb);
+            return new ModuleRelays(
+              new OutboxRelay(transactions, new LedgerRelaySource(module), nats, metrics.observer('ledger'), options),
+              new OutboxRelay(transactions, new OutboxRepository(schema), nats, metrics.observer('outbox'), options),
+            );
+          },
           inject: [RELAY_DATA_SOURCE, NatsLink, OutboxMetrics],
         },
         {
           provide: ModuleCommandsService,
-          useFactory: (v: JwtVerifier, a: BatchApplier, r: OutboxRelay, m: OutboxMetrics) => new ModuleCommandsService(v, a, r, m, config.CLINISYNC_FAILPOINT),
-          inject: [JwtVerifier, BatchApplier, OutboxRelay, OutboxMetrics],
+          useFactory: (v: JwtVerifier, a: BatchApplier, r: ModuleRelays, m: OutboxMetrics) => new ModuleCommandsService(v, a, r, m, config.CLINISYNC_FAILPOINT),
+          inject: [JwtVerifier, BatchApplier, ModuleRelays, OutboxMetrics],
         },
         {
           provide: FeedService,

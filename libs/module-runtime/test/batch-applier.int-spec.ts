@@ -1,31 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApplyBatchCommand } from '@clinisync/contracts';
-import { InboxRepository, OutboxRepository, TenantTransactions } from '@clinisync/persistence';
-import { ENTITIES, entitiesOfModule, mutationPayloadHash } from '@clinisync/sync-core';
+import { MutationLedgerRepository, OutboxRepository, TenantTransactions } from '@clinisync/persistence';
+import { ENTITIES, changeEventIdFor, entitiesOfModule, mutationPayloadHash } from '@clinisync/sync-core';
 import { Principal } from '@clinisync/auth';
 import { BatchApplier, RecordRepository, aggregateGroups, sqlType } from '@clinisync/module-runtime';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { patientsDatabasePlan } from '../../../services/patients/src/database';
+import { pharmacyDatabasePlan } from '../../../services/pharmacy/src/database';
 import { newId } from '../../../test/support/builders';
 
-// Real parts: Postgres with the patients migrations, the real repositories. Clock and ids pinned.
-describe('BatchApplier with inbox and outbox', () => {
+// Real parts: Postgres with the ledger, patients and pharmacy migrations, the real repositories. Clock and ids pinned.
+describe('BatchApplier with the mutation ledger', () => {
   let db: TestDatabase;
   let app: DataSource;
   let applier: BatchApplier;
+  let pharmacy: BatchApplier;
   let tx: TenantTransactions;
   const nurse: Principal = { sub: 'u-1', tenantId: 't1', roles: ['nurse'], facilities: ['f-1'], licences: [] };
   let eventSeq = 0;
 
   beforeAll(async () => {
-    db = await createTestDatabase([patientsDatabasePlan]);
+    db = await createTestDatabase([patientsDatabasePlan, pharmacyDatabasePlan]);
     app = await db.appDataSource();
     tx = new TenantTransactions(app);
-    applier = new BatchApplier('patients', tx, new RecordRepository(), new InboxRepository('patients'), new OutboxRepository('patients'), {
-      now: () => '2026-11-21T10:00:00.000Z',
-      newEventId: () => `00000000-0000-7000-8000-${String(++eventSeq).padStart(12, '0')}`,
-    });
+    const ports = { now: () => '2026-11-21T10:00:00.000Z', newEventId: () => `00000000-0000-7000-8000-${String(++eventSeq).padStart(12, '0')}` };
+    applier = new BatchApplier('patients', tx, new RecordRepository(), new MutationLedgerRepository(), new OutboxRepository('patients'), ports);
+    pharmacy = new BatchApplier('pharmacy', tx, new RecordRepository(), new MutationLedgerRepository(), new OutboxRepository('pharmacy'), ports);
   });
   afterAll(async () => {
     await db?.drop();
@@ -37,29 +38,58 @@ describe('BatchApplier with inbox and outbox', () => {
   };
   const count = async (sql: string, params: unknown[]) => (await tx.run('t1', (t) => t.query<{ n: number }>(sql, params)))[0].n;
 
-  it('answers a redelivered command from the inbox and never applies it twice', async () => {
+  it('answers a redelivered command from the ledger and never applies it twice', async () => {
     const cmd = command({ givenName: 'Amina', facilityId: 'f-1' });
     const first = await applier.apply(cmd, nurse);
     const second = await applier.apply(cmd, nurse);
-    expect(second).toEqual(first);
+    expect(second.results[0]).toEqual({ ...first.results[0], replayed: true });
     expect(first.results[0]).toMatchObject({ status: 'applied', version: 1 });
+    expect(first.xid).toMatch(/^\d+$/);
+    expect(second.xid).toBeUndefined();
     const id = cmd.commands[0].id;
+    const key = cmd.commands[0].clientMutationId;
     expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [id])).toBe(1);
-    expect(await count('SELECT count(*)::int AS n FROM patients.outbox WHERE aggregate_id = $1', [id])).toBe(1);
-    expect(await count('SELECT count(*)::int AS n FROM patients.inbox WHERE client_mutation_id = $1', [cmd.commands[0].clientMutationId])).toBe(1);
+    // One ledger row holds result and change event: no outbox row, no inbox row.
+    expect(await count('SELECT count(*)::int AS n FROM patients.outbox WHERE aggregate_id = $1', [id])).toBe(0);
+    const rows = await tx.run('t1', (t) => t.query<{ module: string; status: string; event_id: string; subject: string }>('SELECT module, status, event_id::text, subject FROM sync_ledger.mutations WHERE client_mutation_id = $1', [key]));
+    expect(rows).toEqual([{ module: 'patients', status: 'applied', event_id: changeEventIdFor('t1', key), subject: 'clinical.t1.patients.patients.created' }]);
   });
 
-  it('writes the domain row, inbox row and outbox event in one transaction (a failed batch leaves none)', async () => {
+  it('applies one key once when the same batch is applied twice at the same time', async () => {
     const id = newId();
     const good = command({ givenName: 'Baraka', facilityId: 'f-1' }, id);
-    // A concurrent identical apply: both commit at most once thanks to the inbox/primary keys.
     const results = await Promise.all([applier.apply(good, nurse), applier.apply(good, nurse)]);
-    expect(results[0]).toEqual(results[1]);
+    expect(results.map((r) => r.results[0].status)).toEqual(['applied', 'applied']);
+    expect(results.filter((r) => r.results[0].replayed).length).toBe(1);
     expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [id])).toBe(1);
-    expect(await count('SELECT count(*)::int AS n FROM patients.outbox WHERE aggregate_id = $1', [id])).toBe(1);
+    expect(await count('SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE aggregate_id = $1', [id])).toBe(1);
   });
 
-  it('isolates a failing aggregate: the others of the batch commit, its own mutations come back retryable', async () => {
+  it('holds a key once across modules: the same key for a patient and a prescription at the same time applies one of them', async () => {
+    const clinician: Principal = { ...nurse, roles: ['clinician'] };
+    for (let round = 0; round < 5; round++) {
+      const patient = command({ givenName: 'Chiku', facilityId: 'f-1' });
+      await applier.apply(patient, clinician);
+      const key = randomUUID();
+      const visitless = { patientId: patient.commands[0].id, facilityId: 'f-1', prescribedAt: '2026-11-21T09:00:00Z', status: 'active' };
+      const rx = { clientMutationId: key, entity: 'prescriptions', op: 'create' as const, id: newId(), data: visitless, changedFields: Object.keys(visitless) };
+      const pt = { clientMutationId: key, entity: 'patients', op: 'create' as const, id: newId(), data: { givenName: 'Dalia', facilityId: 'f-1' }, changedFields: ['givenName', 'facilityId'] };
+      const [a, b] = await Promise.all([
+        applier.apply({ ...patient, commands: [{ ...pt, payloadHash: mutationPayloadHash(pt) }] }, clinician),
+        pharmacy.apply({ ...patient, commands: [{ ...rx, payloadHash: mutationPayloadHash(rx) }] }, clinician),
+      ]);
+      const statuses = [a.results[0], b.results[0]].map((r) => (r.status === 'rejected' ? r.code : r.status)).sort();
+      expect(statuses).toEqual(['IDEMPOTENCY_KEY_REUSED', 'applied']);
+      const written =
+        (await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [pt.id])) + (await count('SELECT count(*)::int AS n FROM pharmacy.prescriptions WHERE id = $1', [rx.id]));
+      expect(written).toBe(1);
+      // The answer that says applied names the write that exists.
+      const winner = a.results[0].status === 'applied' ? pt.id : rx.id;
+      expect(await count('SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE client_mutation_id = $1 AND aggregate_id = $2', [key, winner])).toBe(1);
+    }
+  });
+
+  it('isolates a failing aggregate: the others of the batch commit, its own mutations leave no row and come back retryable', async () => {
     const owner = await db.ownerDataSource();
     await owner.query(`CREATE FUNCTION patients.refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.given_name = 'Boom' THEN RAISE EXCEPTION 'storage refused this row'; END IF; RETURN NEW; END $$`);
@@ -79,7 +109,9 @@ describe('BatchApplier with inbox and outbox', () => {
       ]);
       expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [good.commands[0].id])).toBe(1);
       expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [bad.commands[0].id])).toBe(0);
-      expect(await count('SELECT count(*)::int AS n FROM patients.inbox WHERE client_mutation_id = $1', [bad.commands[0].clientMutationId])).toBe(0);
+      // The failed aggregate left nothing: no domain row, no ledger row (its retry is a fresh apply).
+      expect(await count('SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE client_mutation_id = $1', [bad.commands[0].clientMutationId])).toBe(0);
+      expect(await count('SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE client_mutation_id = $1', [good.commands[0].clientMutationId])).toBe(1);
     } finally {
       await owner.query('DROP TRIGGER refuse_boom ON patients.patients');
     }

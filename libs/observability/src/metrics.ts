@@ -43,20 +43,33 @@ export class PullMetrics {
   }
 }
 
-/** Outbox relay metrics (every module). */
+/** Relay metrics (every module), by source: `outbox` (audit and derived events) or `ledger` (change events). */
 export class OutboxMetrics {
-  readonly published: Counter;
-  readonly pending: Gauge;
-  readonly lagSeconds: Gauge;
-  readonly failures: Counter;
+  readonly published: Counter<'source'>;
+  readonly pending: Gauge<'source'>;
+  readonly lagSeconds: Gauge<'source'>;
+  readonly failures: Counter<'source'>;
   readonly applied: Counter<'status'>;
 
   constructor(registry: Registry) {
-    this.published = new Counter({ name: 'clinisync_outbox_published_total', help: 'Events published from the outbox', registers: [registry] });
-    this.pending = new Gauge({ name: 'clinisync_outbox_pending', help: 'Events waiting in the outbox', registers: [registry] });
-    this.lagSeconds = new Gauge({ name: 'clinisync_outbox_lag_seconds', help: 'Age of the oldest unpublished event', registers: [registry] });
-    this.failures = new Counter({ name: 'clinisync_outbox_publish_failures_total', help: 'Failed relay rounds', registers: [registry] });
+    const labelNames = ['source'] as const;
+    this.published = new Counter({ name: 'clinisync_outbox_published_total', help: 'Events published by the relay', labelNames, registers: [registry] });
+    this.pending = new Gauge({ name: 'clinisync_outbox_pending', help: 'Events waiting to be published', labelNames, registers: [registry] });
+    this.lagSeconds = new Gauge({ name: 'clinisync_outbox_lag_seconds', help: 'Age of the oldest unpublished event', labelNames, registers: [registry] });
+    this.failures = new Counter({ name: 'clinisync_outbox_publish_failures_total', help: 'Failed relay rounds', labelNames, registers: [registry] });
     this.applied = new Counter({ name: 'clinisync_module_mutations_total', help: 'Mutations applied by this module, by status', labelNames: ['status'], registers: [registry] });
+  }
+
+  /** What one relay reports, under its source's label. */
+  observer(source: 'outbox' | 'ledger'): { published(n: number): void; lag(pending: number, oldestSeconds: number): void; failed(): void } {
+    return {
+      published: (n) => this.published.inc({ source }, n),
+      lag: (pending, oldest) => {
+        this.pending.set({ source }, pending);
+        this.lagSeconds.set({ source }, oldest);
+      },
+      failed: () => this.failures.inc({ source }),
+    };
   }
 }
 

@@ -3,5 +3,7 @@ export * from './tenant-transactions';
 export * from './data-source';
 export * from './provisioning';
 export * from './outbox.repository';
-export * from './inbox.repository';
 export * from './text-columns';
+export * from './relay-source';
+export * from './mutation-ledger.repository';
+export * from './ledger-database-plan';

@@ -1,3 +1,4 @@
+import { RelaySource } from './relay-source';
 import { splitColumn, textColumns } from './text-columns';
 import { Tx } from './tx';
 
@@ -16,7 +17,7 @@ export interface PendingOutboxMessage extends OutboxMessage {
 }
 
 /** A module's transactional outbox (`<schema>.outbox`): events written with the change they describe. */
-export class OutboxRepository {
+export class OutboxRepository implements RelaySource<PendingOutboxMessage> {
   constructor(private readonly schema: string) {}
 
   /** Writes the messages, in order (their `seq` is the publication order). */
@@ -71,7 +72,8 @@ export class OutboxRepository {
    * only index on `seq` is partial); without it each DELETE scanned the whole outbox, dead rows
    * included.
    */
-  async markPublished(tx: Tx, seqs: string[]): Promise<void> {
+  async markPublished(tx: Tx, events: PendingOutboxMessage[], acked: number): Promise<void> {
+    const seqs = events.slice(0, acked).map((e) => e.seq);
     if (seqs.length === 0) return;
     await tx.query(`DELETE FROM ${this.schema}.outbox WHERE seq = ANY($1::bigint[]) AND published_at IS NULL`, [seqs]);
   }

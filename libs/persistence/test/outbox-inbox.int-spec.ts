@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { InboxRepository, OutboxMessage, OutboxRepository, TenantTransactions } from '@clinisync/persistence';
+import { MutationLedgerRepository, NewLedgerEntry, OutboxMessage, OutboxRepository, TenantTransactions, isLedgerKeyRace } from '@clinisync/persistence';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { patientsDatabasePlan } from '../../../services/patients/src/database';
 
 // Real parts: Postgres (patients migrations, the app role under RLS), the real repositories.
-describe('outbox and inbox writes (joined text columns, and the other way when a value holds a separator)', () => {
+describe('outbox and mutation ledger writes (joined text columns, and the other way when a value holds a separator)', () => {
   let db: TestDatabase;
   let app: DataSource;
   let tx: TenantTransactions;
   const outbox = new OutboxRepository('patients');
-  const inbox = new InboxRepository('patients');
+  const ledger = new MutationLedgerRepository();
 
   beforeAll(async () => {
     db = await createTestDatabase([patientsDatabasePlan]);
@@ -37,13 +37,20 @@ describe('outbox and inbox writes (joined text columns, and the other way when a
   it.each([
     ['joined columns', 'ib-joined', 'h'.repeat(64)],
     ['a value holding a separator', 'ib-separator', 'h\u001eh'],
-  ])('inserts inbox entries once and counts only the new ones (%s)', async (_how, tenant, payloadHash) => {
+  ])('records ledger entries once: a second insert of a key fails as a key race, or is skipped (%s)', async (_how, tenant, payloadHash) => {
     const result = JSON.stringify({ status: 'applied', message: 'quote " and \u001e escaped' });
-    const entries = [randomUUID(), randomUUID()].map((clientMutationId) => ({ tenantId: tenant, clientMutationId, payloadHash, result }));
-    expect(await tx.run(tenant, (t) => inbox.insert(t, entries))).toBe(2);
-    const again = [...entries, { ...entries[0], clientMutationId: randomUUID() }];
-    expect(await tx.run(tenant, (t) => inbox.insert(t, again))).toBe(1);
-    const found = await tx.run(tenant, (t) => inbox.find(t, tenant, again.map((e) => e.clientMutationId)));
+    const entry = (clientMutationId: string): NewLedgerEntry => ({ clientMutationId, module: 'patients', status: 'applied', payloadHash, result, entity: 'patients', aggregateId: randomUUID() });
+    const entries = [randomUUID(), randomUUID()].map(entry);
+    const first = await tx.run(tenant, (t) => ledger.insert(t, tenant, entries));
+    expect(first.keys.size).toBe(2);
+    expect(first.xid).toMatch(/^\d+$/);
+    const again = [...entries, entry(randomUUID())];
+    const error = await tx.run(tenant, (t) => ledger.insert(t, tenant, again)).catch((e: unknown) => e);
+    expect(isLedgerKeyRace(error)).toBe(true);
+    expect((await tx.run(tenant, (t) => ledger.insert(t, tenant, again, 'skip'))).keys).toEqual(new Set([again[2].clientMutationId]));
+    const found = await tx.run(tenant, (t) => ledger.find(t, tenant, again.map((e) => e.clientMutationId)));
     expect([...found.values()].map((e) => JSON.parse(e.result) as unknown)).toEqual(again.map(() => JSON.parse(result) as unknown));
+    // Another tenant sees none of them (RLS).
+    expect((await tx.run('someone-else', (t) => ledger.find(t, 'someone-else', again.map((e) => e.clientMutationId)))).size).toBe(0);
   });
 });

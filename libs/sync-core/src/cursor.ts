@@ -81,3 +81,42 @@ export function advanceCursor(current: PullCursor, next: Record<string, FeedPosi
   }
   return { tenantId: current.tenantId, positions };
 }
+
+/**
+ * A push's read-your-writes checkpoint: per module, the transaction that committed the push's
+ * writes. Signed and tenant-bound like the cursor, so a pull can trust the ids it names.
+ */
+export interface PushCheckpoint {
+  tenantId: string;
+  xids: Record<string, string>;
+}
+
+export function encodeCheckpoint(checkpoint: PushCheckpoint, secret: string): string {
+  const x: Record<string, string> = {};
+  for (const [module, xid] of Object.entries(checkpoint.xids).sort(([a], [b]) => (a < b ? -1 : 1))) x[module] = xid;
+  const body = Buffer.from(JSON.stringify({ k: 1, t: checkpoint.tenantId, x })).toString('base64url');
+  return `${body}.${sign(`checkpoint:${body}`, secret)}`;
+}
+
+/** Verifies integrity and tenant; throws InvalidCursorError for anything tampered, foreign or malformed. */
+export function decodeCheckpoint(token: string, secret: string, tenantId: string): PushCheckpoint {
+  const [body, mac, extra] = token.split('.');
+  if (!body || !mac || extra !== undefined) throw new InvalidCursorError('malformed checkpoint');
+  const expected = Buffer.from(sign(`checkpoint:${body}`, secret));
+  const given = Buffer.from(mac);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new InvalidCursorError('checkpoint signature mismatch');
+  let parsed: { k?: unknown; t?: unknown; x?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    throw new InvalidCursorError('malformed checkpoint');
+  }
+  if (parsed.k !== 1 || typeof parsed.t !== 'string' || typeof parsed.x !== 'object' || parsed.x === null) throw new InvalidCursorError('unsupported checkpoint');
+  if (parsed.t !== tenantId) throw new InvalidCursorError('checkpoint was issued to another tenant');
+  const xids: Record<string, string> = {};
+  for (const [module, xid] of Object.entries(parsed.x as Record<string, unknown>)) {
+    if (!DIGITS.test(String(xid))) throw new InvalidCursorError('malformed checkpoint');
+    xids[module] = String(xid);
+  }
+  return { tenantId, xids };
+}

@@ -6,3 +6,4 @@ export * from './decide';
 export * from './ordering';
 export * from './audit-event';
 export * from './cursor';
+export * from './event-order';

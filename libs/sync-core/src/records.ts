@@ -88,7 +88,20 @@ const NAMESPACE_HEX = '6f0c3b8e9a1d4c2b8e7f5a4d3c2b1a09';
  * that answers a redelivered command from its inbox and sync-ingest agree on it.
  */
 export function conflictIdFor(tenantId: string, clientMutationId: string): string {
-  const h = createHash('sha1').update(Buffer.from(NAMESPACE_HEX, 'hex')).update(`${tenantId}:${clientMutationId}`).digest();
+  return nameBasedUuid(`${tenantId}:${clientMutationId}`);
+}
+
+/**
+ * The id of the change event a mutation's write publishes (its `Nats-Msg-Id`): fixed by tenant
+ * and key, so a re-publish at any time is a duplicate JetStream or a consumer drops.
+ */
+export function changeEventIdFor(tenantId: string, clientMutationId: string): string {
+  return nameBasedUuid(`change:${tenantId}:${clientMutationId}`);
+}
+
+/** A version-5 style UUID of `name` in the CliniSync namespace. */
+function nameBasedUuid(name: string): string {
+  const h = createHash('sha1').update(Buffer.from(NAMESPACE_HEX, 'hex')).update(name).digest();
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApplyBatchCommand, AuditEventResource, CloudEvent, MutationCommand } from '@clinisync/contracts';
-import { InboxRepository, OutboxRepository, TenantTransactions } from '@clinisync/persistence';
+import { MutationLedgerRepository, OutboxRepository, TenantTransactions } from '@clinisync/persistence';
 import { Principal } from '@clinisync/auth';
 import { BatchApplier, RecordRepository } from '@clinisync/module-runtime';
 import { mutationPayloadHash, payloadHash } from '@clinisync/sync-core';
@@ -69,7 +69,10 @@ describe('pharmacy dispensing rules (BatchApplier + DispensingRules)', () => {
   const outbox = (aggregateId: string) =>
     tx.run('t1', (t) =>
       t.query<{ subject: string; payload: string }>(
-        'SELECT subject, payload FROM pharmacy.outbox WHERE aggregate_id = $1 ORDER BY seq',
+        // Change events live in the mutation ledger, audit events in the outbox; both commit with the write.
+        `SELECT subject, payload FROM (
+           SELECT subject, event AS payload, 0 AS part, ord::bigint AS n FROM sync_ledger.mutations WHERE aggregate_id = $1 AND event IS NOT NULL
+           UNION ALL SELECT subject, payload, 1, seq FROM pharmacy.outbox WHERE aggregate_id = $1) AS e ORDER BY part, n`,
         [aggregateId],
       ),
     );
@@ -94,7 +97,7 @@ describe('pharmacy dispensing rules (BatchApplier + DispensingRules)', () => {
       'pharmacy',
       tx,
       new RecordRepository(),
-      new InboxRepository('pharmacy'),
+      new MutationLedgerRepository(),
       new OutboxRepository('pharmacy'),
       { now: () => NOW, ...ids },
       new DispensingRules(new DrugCatalogueRepository(), ids),
@@ -209,13 +212,13 @@ describe('pharmacy dispensing rules (BatchApplier + DispensingRules)', () => {
     expect(await dispensingRows(allowed.id)).toBe(1);
   });
 
-  it('answers a redelivered controlled dispensing from the inbox with no second row or audit event', async () => {
+  it('answers a redelivered controlled dispensing from the mutation ledger with no second row or audit event', async () => {
     const drug = aDrug(true);
     await applier.apply(batch(drug), admin);
     const command = batch(aDispensing(drug.id));
     const first = await applier.apply(command, licensed);
     const second = await applier.apply(command, licensed);
-    expect(second).toEqual(first);
+    expect(second.results).toEqual(first.results.map((r) => ({ ...r, replayed: true })));
     const id = command.commands[0].id;
     expect(await dispensingRows(id)).toBe(1);
     expect((await outbox(id)).map((e) => e.subject)).toEqual([

@@ -6,7 +6,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { Registry } from 'prom-client';
 import { JwtAuthGuard, JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
-import { OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
+import { MutationLedgerRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
+import { CheckpointCodec } from './pull/checkpoint';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers, BinaryReplyDeserializer } from '@clinisync/messaging';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
@@ -129,21 +130,16 @@ export class SyncIngestAppModule {
         {
           provide: OutboxRelay,
           useFactory: (relayDb: DataSource, nats: NatsLink, outbox: OutboxRepository, metrics: OutboxMetrics) =>
-            new OutboxRelay(new TenantTransactions(relayDb), outbox, nats, {
-              published: (n) => metrics.published.inc(n),
-              lag: (pending, oldest) => {
-                metrics.pending.set(pending);
-                metrics.lagSeconds.set(oldest);
-              },
-              failed: () => metrics.failures.inc(),
-            }),
+            new OutboxRelay(new TenantTransactions(relayDb), outbox, nats, metrics.observer('outbox')),
           inject: [RELAY_DATA_SOURCE, NatsLink, INGEST_OUTBOX, OutboxMetrics],
         },
+        MutationLedgerRepository,
+        { provide: CheckpointCodec, useValue: new CheckpointCodec(config.CURSOR_SECRET) },
         {
           provide: PushService,
-          useFactory: (t: TenantTransactions, q: SyncMutationsRepository, g: ModuleGateway, m: PushMetrics, c: ConflictsRepository, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) =>
-            new PushService(t, q, g, m, c, o, a, () => new Date(), () => r.notify()),
-          inject: [TenantTransactions, SyncMutationsRepository, ModuleGateway, PushMetrics, ConflictsRepository, INGEST_OUTBOX, IngestAudit, OutboxRelay],
+          useFactory: (t: TenantTransactions, l: MutationLedgerRepository, k: CheckpointCodec, g: ModuleGateway, m: PushMetrics, c: ConflictsRepository, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) =>
+            new PushService(t, l, k, g, m, c, o, a, () => new Date(), () => r.notify()),
+          inject: [TenantTransactions, MutationLedgerRepository, CheckpointCodec, ModuleGateway, PushMetrics, ConflictsRepository, INGEST_OUTBOX, IngestAudit, OutboxRelay],
         },
         {
           provide: ConflictsService,
@@ -153,8 +149,8 @@ export class SyncIngestAppModule {
         { provide: RecordsService, useFactory: (g: ModuleGateway) => new RecordsService(g), inject: [ModuleGateway] },
         {
           provide: QueueService,
-          useFactory: (t: TenantTransactions, q: SyncMutationsRepository, p: PushService, cr: ConflictsRepository, cs: ConflictsService) => new QueueService(t, q, p, cr, cs),
-          inject: [TenantTransactions, SyncMutationsRepository, PushService, ConflictsRepository, ConflictsService],
+          useFactory: (t: TenantTransactions, q: SyncMutationsRepository, l: MutationLedgerRepository, p: PushService, cr: ConflictsRepository, cs: ConflictsService) => new QueueService(t, q, l, p, cr, cs),
+          inject: [TenantTransactions, SyncMutationsRepository, MutationLedgerRepository, PushService, ConflictsRepository, ConflictsService],
         },
         {
           provide: PullService,

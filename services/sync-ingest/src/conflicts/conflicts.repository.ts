@@ -52,9 +52,10 @@ export interface ConflictFilter {
 
 /** `sync_ingest.conflicts`: every conflict result, open until an accountable person resolves it. */
 export class ConflictsRepository {
-  async insert(tx: Tx, tenantId: string, rows: NewConflict[]): Promise<void> {
-    if (rows.length === 0) return;
-    await tx.query(
+  /** Stores conflicts once (a replayed conflict result may name one stored already); returns the ids that are new. */
+  async insert(tx: Tx, tenantId: string, rows: NewConflict[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const inserted = await tx.query<{ id: string }>(
       `INSERT INTO sync_ingest.conflicts (tenant_id, id, client_mutation_id, entity, record_id, facility_id, patient_id, base_version,
          server_version, client_payload, changed_fields, conflicting_fields, server_record, device_id, actor_id, correlation_id)
        SELECT $1, r.id, r.client_mutation_id, r.entity, r.record_id, r.facility_id, r.patient_id, r.base_version, r.server_version,
@@ -62,7 +63,8 @@ export class ConflictsRepository {
          FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, client_mutation_id uuid, entity text, record_id uuid, facility_id text,
               patient_id uuid, base_version integer, server_version integer, client_payload jsonb, changed_fields jsonb,
               conflicting_fields jsonb, server_record jsonb, device_id text, actor_id text, correlation_id text)
-       ON CONFLICT (tenant_id, id) DO NOTHING`,
+       ON CONFLICT (tenant_id, id) DO NOTHING
+       RETURNING id::text AS id`,
       [
         tenantId,
         JSON.stringify(
@@ -86,6 +88,7 @@ export class ConflictsRepository {
         ),
       ],
     );
+    return new Set(inserted.map((r) => r.id));
   }
 
   async lock(tx: Tx, tenantId: string, id: string): Promise<ConflictRow | undefined> {

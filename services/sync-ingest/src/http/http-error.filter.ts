@@ -16,6 +16,7 @@ export function statusOf(code: ApiErrorCode): number {
     case ApiErrorCode.NOT_FOUND:
       return HttpStatus.NOT_FOUND;
     case ApiErrorCode.CONFLICT:
+    case ApiErrorCode.IDEMPOTENCY_IN_FLIGHT:
       return HttpStatus.CONFLICT;
     case ApiErrorCode.PAYLOAD_TOO_LARGE:
       return HttpStatus.PAYLOAD_TOO_LARGE;

@@ -15,11 +15,16 @@ import {
   readPattern,
 } from '@clinisync/contracts';
 
-/** A module could not apply a batch over any transport; nothing is known to be applied. */
+/**
+ * A module did not answer over any transport. `outcomeUnknown`: a request reached it (or may
+ * have) and no answer came, so its transaction may have committed; otherwise nothing was
+ * delivered or the module answered that it applied nothing.
+ */
 export class ModuleUnavailableError extends Error {
   constructor(
     readonly module: ModuleName,
     reason: string,
+    readonly outcomeUnknown = false,
   ) {
     super(`${module} unavailable: ${reason}`);
     this.name = 'ModuleUnavailableError';
@@ -88,12 +93,15 @@ export class ModuleGateway {
     reply: (body: unknown) => T | undefined,
   ): Promise<T> {
     let natsFailure = 'NATS not connected';
+    // A request sent with no answer back may have been applied.
+    let unknown = false;
     if (this.natsConnected) {
       let body: unknown;
       try {
         body = await firstValueFrom(this.client.send<unknown>(pattern, payload).pipe(timeout(this.options.timeoutMs)));
       } catch (e) {
         if (isModuleError(e) && e.error.code !== 'UNAVAILABLE') throw new ModuleUnavailableError(module, `${e.error.code}: ${e.error.message}`);
+        unknown = !isModuleError(e);
         natsFailure = isModuleError(e) ? e.error.message : String((e as Error)?.message ?? e);
       }
       if (body !== undefined) {
@@ -118,9 +126,12 @@ export class ModuleGateway {
       const body: unknown = isJson ? await res.json() : Buffer.from(await res.arrayBuffer());
       const answer = res.ok ? reply(body) : undefined;
       if (answer !== undefined) return answer;
-      throw new Error(isModuleError(body) ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`);
+      // The module answered: whatever it says, it committed nothing for this request.
+      throw new ModuleUnavailableError(module, `${natsFailure}; HTTP fallback: ${isModuleError(body) ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`}`, unknown);
     } catch (e) {
-      throw new ModuleUnavailableError(module, `${natsFailure}; HTTP fallback: ${(e as Error).message}`);
+      if (e instanceof ModuleUnavailableError) throw e;
+      const refused = (e as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED';
+      throw new ModuleUnavailableError(module, `${natsFailure}; HTTP fallback: ${(e as Error).message}`, unknown || !refused);
     }
   }
 

@@ -3,6 +3,7 @@ import {
   ApiErrorCode,
   ApiErrorDetail,
   ApplyBatchCommand,
+  ApplyBatchReply,
   ModuleName,
   MutationCommand,
   MutationRejectCode,
@@ -15,11 +16,11 @@ import {
   toErrorDetails,
 } from '@clinisync/contracts';
 import { Principal, defineAbilityFor } from '@clinisync/auth';
-import { OutboxMessage, OutboxRepository, TenantTransactions, Tx } from '@clinisync/persistence';
+import { LedgerEntry, MutationLedgerRepository, NewLedgerEntry, OutboxMessage, OutboxRepository, TenantTransactions, Tx, isLedgerKeyRace } from '@clinisync/persistence';
 import { PushMetrics } from '@clinisync/observability';
 import { DependencyTracker, getEntity, moduleOrder, mutationPayloadHash, validateMutationData } from '@clinisync/sync-core';
 import { SyncIngestError } from './push.errors';
-import { MutationOutcome, QueueStatus, ReceivedMutation, StoredMutation, SyncMutationsRepository, isKeyRace, receivedMutation } from './sync-mutations.repository';
+import { CheckpointCodec } from '../pull/checkpoint';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { ConflictsRepository, NewConflict } from '../conflicts/conflicts.repository';
 import { IngestAudit } from '../audit/ingest-audit';
@@ -31,17 +32,17 @@ export interface PushContext {
   deviceIdHeader?: string;
 }
 
-const FINAL: ReadonlySet<QueueStatus> = new Set(['applied', 'merged', 'conflict', 'rejected']);
-
 /**
- * The push use case (PROTOCOL.md "Push"): validate the whole request, claim every
- * `(tenantId, clientMutationId)`, replay what was already decided, authorize by role, send one
- * ordered batch per module, record each first result, answer in request order.
+ * The push use case (PROTOCOL.md "Push"): validate the whole request (keys normalised first),
+ * replay what the mutation ledger holds, authorize by role, send one ordered batch per module,
+ * record what sync-ingest decided itself, answer in request order with a read-your-writes
+ * checkpoint.
  */
 export class PushService {
   constructor(
     private readonly transactions: TenantTransactions,
-    private readonly queue: SyncMutationsRepository,
+    private readonly ledger: MutationLedgerRepository,
+    private readonly checkpoints: CheckpointCodec,
     private readonly modules: ModuleGateway,
     private readonly metrics: PushMetrics,
     private readonly conflicts: ConflictsRepository,
@@ -94,9 +95,11 @@ export class PushService {
         throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, `mutations[${i}].data names a tenant other than the token`);
       }
       for (const d of validateMutationData(m)) details.push({ path: `mutations[${i}]${d.path ? `.${d.path}` : ''}`.replace('.[', '['), message: d.message });
-      const first = seen.get(m.clientMutationId);
-      if (first !== undefined) details.push({ path: `mutations[${i}].clientMutationId`, message: `duplicates mutations[${first}].clientMutationId` });
-      seen.set(m.clientMutationId, i);
+      // Keys are UUIDs compared case-insensitively: one key spelled twice is one key twice.
+      const key = m.clientMutationId.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) details.push({ path: `mutations[${i}].clientMutationId`, message: `duplicates mutations[${first}].clientMutationId (the same key; keys compare case-insensitively)` });
+      else seen.set(key, i);
     });
     if (details.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', details);
 
@@ -121,51 +124,52 @@ export class PushService {
   }
 
   /**
-   * Keys seen before are locked up front; new keys are written once, with their outcome, at the
-   * end (one row write per mutation, not a claim and then an update). Two requests racing on a
-   * new key both reach the module, whose inbox applies it once; the one that records second
-   * rolls back and runs again, and then replays what the first recorded.
+   * Mutations decided before are answered from the mutation ledger (read, no lock); the rest go
+   * to their modules, whose apply transactions write the ledger: its key is unique across
+   * modules, so two requests racing on one key apply it once and the second answers what the
+   * first decided. sync-ingest writes only what it decides itself (refusals at the edge),
+   * conflicts and audit events: nothing at all for a batch that simply applies.
    */
   private async process(ctx: PushContext, request: { deviceId?: string; commands: MutationCommand[] }): Promise<PushResponse> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transactions.run(ctx.principal.tenantId, (tx) => this.processIn(tx, ctx, request));
+        return await this.processOnce(ctx, request);
       } catch (e) {
-        if (!isKeyRace(e)) throw e;
+        if (!isLedgerKeyRace(e)) throw e;
         if (attempt >= MAX_RACE_ATTEMPTS) {
-          throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, 'these clientMutationIds are being pushed concurrently by another request; retry', undefined, 1);
+          throw new SyncIngestError(ApiErrorCode.IDEMPOTENCY_IN_FLIGHT, 'these clientMutationIds are being pushed concurrently by another request; retry', undefined, 1);
         }
       }
     }
   }
 
-  private async processIn(tx: Tx, ctx: PushContext, request: { deviceId?: string; commands: MutationCommand[] }): Promise<PushResponse> {
+  private async processOnce(ctx: PushContext, request: { deviceId?: string; commands: MutationCommand[] }): Promise<PushResponse> {
     const { principal } = ctx;
     const tenantId = principal.tenantId;
     const deviceId = request.deviceId ?? ctx.deviceIdHeader;
     const cmds = request.commands;
-    const existing = await this.queue.lock(tx, tenantId, cmds.map((c) => c.clientMutationId));
+    const known = await this.transactions.run(tenantId, (tx) => this.ledger.find(tx, tenantId, cmds.map((c) => c.clientMutationId)));
 
     const results: MutationResult[] = new Array(cmds.length);
     const toProcess: number[] = [];
     const denied = new Set<number>();
     const reused = new Set<number>();
+    const edge: number[] = [];
+    const tracker = new DependencyTracker();
     cmds.forEach((c, i) => {
-      const prior: StoredMutation | undefined = existing.get(c.clientMutationId);
+      const prior = known.get(c.clientMutationId);
       if (!prior) return toProcess.push(i);
       if (prior.payloadHash !== c.payloadHash) {
         results[i] = rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
         reused.add(i);
-      } else if (FINAL.has(prior.status) && prior.result) {
-        results[i] = { ...(JSON.parse(prior.result) as MutationResult), replayed: true };
       } else {
-        toProcess.push(i);
+        results[i] = { ...(JSON.parse(prior.result) as MutationResult), replayed: true };
       }
+      if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(c.id);
     });
 
     // Role check per entity and operation; facility, licence and record checks happen in the module.
     const ability = defineAbilityFor(principal);
-    const tracker = new DependencyTracker();
     const byModule = new Map<ModuleName, number[]>();
     for (const i of toProcess) {
       const c = cmds[i];
@@ -173,12 +177,14 @@ export class PushService {
       if (!def.clientWritable) {
         results[i] = rejected(c, MutationRejectCode.READ_ONLY, `${def.name} is derived by the server and cannot be written by clients`);
         tracker.markFailed(c.id);
+        edge.push(i);
         continue;
       }
       if (!ability.can(c.op, def.name)) {
         results[i] = rejected(c, MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`);
         tracker.markFailed(c.id);
         denied.add(i);
+        edge.push(i);
         continue;
       }
       const list = byModule.get(def.module);
@@ -186,6 +192,7 @@ export class PushService {
       else byModule.set(def.module, [i]);
     }
 
+    const checkpoint: Record<string, string> = {};
     for (const module of moduleOrder()) {
       const indices = (byModule.get(module) ?? []).filter((i) => {
         const blocker = tracker.blockedBy(cmds[i]);
@@ -196,36 +203,74 @@ export class PushService {
       });
       if (indices.length === 0) continue;
       const command: ApplyBatchCommand = { tenantId, correlationId: ctx.correlationId, token: ctx.token, deviceId, commands: indices.map((i) => cmds[i]) };
+      let reply: ApplyBatchReply;
       try {
-        const reply = await this.modules.applyBatch(module, command);
-        indices.forEach((i, k) => {
-          results[i] = reply.results[k];
-          if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(cmds[i].id);
-        });
+        reply = await this.modules.applyBatch(module, command);
+        if (reply.xid) checkpoint[module] = reply.xid;
       } catch (e) {
         if (!(e instanceof ModuleUnavailableError)) throw e;
-        for (const i of indices) {
-          results[i] = rejected(cmds[i], MutationRejectCode.UNAVAILABLE, `${module} is unavailable; retry later`);
-          tracker.markFailed(cmds[i].id);
-        }
+        reply = await this.afterModuleFailure(ctx, e, indices.map((i) => cmds[i]));
       }
+      indices.forEach((i, k) => {
+        results[i] = reply.results[k];
+        if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(cmds[i].id);
+      });
     }
 
-    const retried: MutationOutcome[] = [];
-    const fresh: (ReceivedMutation & MutationOutcome)[] = [];
-    for (const i of toProcess) {
-      const c = cmds[i];
-      const r = results[i];
-      const status: QueueStatus = r.status === 'rejected' && r.retryable ? 'failed' : r.status;
-      const outcome: MutationOutcome = { clientMutationId: c.clientMutationId, status, result: JSON.stringify(r) };
-      if (existing.has(c.clientMutationId)) retried.push(outcome);
-      // The module's inbox holds this key for another payload: that payload owns the key, not this one.
-      else if (!(r.status === 'rejected' && r.code === MutationRejectCode.IDEMPOTENCY_KEY_REUSED)) fresh.push({ ...receivedMutation(c), ...outcome });
+    await this.recordEdgeDecisions(ctx, deviceId, cmds, results, edge, { denied, reused });
+    const response: PushResponse = { results, serverTime: this.clock().toISOString() };
+    if (Object.keys(checkpoint).length > 0) response.checkpoint = this.checkpoints.encode(tenantId, checkpoint);
+    return response;
+  }
+
+  /**
+   * A module gave no answer. If it may have applied the batch, the ledger says what it
+   * committed; a key it does not hold yet may still be committing, so the whole request is
+   * unavailable (503: the retry replays whatever did commit) rather than answered "not applied".
+   */
+  private async afterModuleFailure(ctx: PushContext, e: ModuleUnavailableError, batch: MutationCommand[]): Promise<ApplyBatchReply> {
+    if (!e.outcomeUnknown) return { results: batch.map((c) => rejected(c, MutationRejectCode.UNAVAILABLE, `${e.module} is unavailable; retry later`)) };
+    const tenantId = ctx.principal.tenantId;
+    const decided = await this.transactions.run(tenantId, (tx) => this.ledger.find(tx, tenantId, batch.map((c) => c.clientMutationId)));
+    if (batch.every((c) => decided.get(c.clientMutationId)?.payloadHash === c.payloadHash)) {
+      return { results: batch.map((c) => JSON.parse((decided.get(c.clientMutationId) as LedgerEntry).result) as MutationResult) };
     }
-    await this.queue.complete(tx, tenantId, retried, new Set(existing.keys()));
-    await this.queue.record(tx, tenantId, { deviceId, actorId: principal.sub, correlationId: ctx.correlationId }, fresh);
-    await this.recordConflictsAndAudit(tx, ctx, deviceId, cmds, results, toProcess, { denied, reused });
-    return { results, serverTime: this.clock().toISOString() };
+    throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, `${e.module} did not answer; some of these mutations may still be applying: retry (applied ones are replayed)`, undefined, 1);
+  }
+
+  /**
+   * What sync-ingest decides itself, in one transaction: refusals at the edge go into the
+   * ledger (a retry replays them), conflict results are stored for resolution (once, even when a
+   * replay is the first answer that reaches sync-ingest), and conflicts, role denials and reused
+   * keys are audited. A batch with none of these writes nothing here.
+   */
+  private async recordEdgeDecisions(
+    ctx: PushContext,
+    deviceId: string | undefined,
+    cmds: MutationCommand[],
+    results: MutationResult[],
+    edge: number[],
+    flags: { denied: Set<number>; reused: Set<number> },
+  ): Promise<void> {
+    const hasConflict = results.some((r) => r.status === 'conflict');
+    if (!hasConflict && edge.length === 0 && flags.reused.size === 0) return;
+    const tenantId = ctx.principal.tenantId;
+    await this.transactions.run(tenantId, async (tx) => {
+      const entries: NewLedgerEntry[] = edge.map((i) => ({
+        clientMutationId: cmds[i].clientMutationId,
+        module: 'sync-ingest',
+        status: results[i].status,
+        payloadHash: cmds[i].payloadHash,
+        result: JSON.stringify(results[i]),
+        entity: cmds[i].entity,
+        aggregateId: cmds[i].id,
+      }));
+      const { keys } = await this.ledger.insert(tx, tenantId, entries, 'skip');
+      // Another request decided one of these keys meanwhile: run again and answer what it decided.
+      if (keys.size !== entries.length) throw LEDGER_RACE;
+      await this.recordConflictsAndAudit(tx, ctx, deviceId, cmds, results, flags);
+    });
+    this.onCommitted();
   }
 
   /**
@@ -238,7 +283,6 @@ export class PushService {
     deviceId: string | undefined,
     cmds: MutationCommand[],
     results: MutationResult[],
-    processed: number[],
     flags: { denied: Set<number>; reused: Set<number> },
   ): Promise<void> {
     const { principal } = ctx;
@@ -246,11 +290,11 @@ export class PushService {
     const base = { tenantId: principal.tenantId, correlationId: ctx.correlationId, actor };
     const conflicts: NewConflict[] = [];
     const events: OutboxMessage[] = [];
-    const processedSet = new Set(processed);
+    const detected: OutboxMessage[] = [];
     results.forEach((r, i) => {
       const c = cmds[i];
       const patientOf = (rec: Record<string, unknown>) => (c.entity === 'patients' ? c.id : typeof rec.patientId === 'string' ? rec.patientId : undefined);
-      if (r.status === 'conflict' && processedSet.has(i) && !r.replayed) {
+      if (r.status === 'conflict' && !flags.reused.has(i)) {
         const facilityId = typeof r.serverRecord.facilityId === 'string' ? r.serverRecord.facilityId : null;
         conflicts.push({
           id: r.conflictId,
@@ -269,7 +313,7 @@ export class PushService {
           actorId: principal.sub,
           correlationId: ctx.correlationId,
         });
-        events.push(
+        detected.push(
           this.audit.event(
             { ...base, kind: 'conflict-detected', clientMutationId: c.clientMutationId, facilityId: facilityId ?? undefined, action: 'U', outcome: '4', outcomeDesc: 'stale edit held for resolution',
               record: { entity: c.entity, id: c.id, patientId: patientOf(r.serverRecord), beforeVersion: c.baseVersion, afterVersion: r.serverVersion, before: c.data, after: r.serverRecord, conflictingFields: r.conflictingFields } },
@@ -282,12 +326,16 @@ export class PushService {
         events.push(this.audit.event({ ...base, kind: 'write-denied', clientMutationId: c.clientMutationId, action: c.op === 'create' ? 'C' : c.op === 'update' ? 'U' : 'D', outcome: '4', outcomeDesc: r.message, record: { entity: c.entity, id: c.id, after: c.data } }, c.id));
       }
     });
-    await this.conflicts.insert(tx, principal.tenantId, conflicts);
-    await this.outbox.append(tx, events);
+    // A conflict stored already (its result replayed) was audited when it was stored.
+    const fresh = await this.conflicts.insert(tx, principal.tenantId, conflicts);
+    await this.outbox.append(tx, [...detected.filter((_, k) => fresh.has(conflicts[k].id)), ...events]);
   }
 }
 
 const MAX_RACE_ATTEMPTS = 3;
+
+/** Thrown to re-run a request whose edge decision lost a key race (looks like one to `isLedgerKeyRace`). */
+const LEDGER_RACE = Object.assign(new Error('ledger key race'), { code: '23505', constraint: 'mutations_pkey' });
 
 function rejected(c: MutationCommand, code: MutationRejectCode, message: string): MutationResult {
   return { clientMutationId: c.clientMutationId, status: 'rejected', id: c.id, code, message, retryable: RETRYABLE_REJECT_CODES.has(code) };

@@ -1,5 +1,5 @@
 import { MutationCommand } from '@clinisync/contracts';
-import { PG_UNIQUE_VIOLATION, Tx, pgErrorCode, splitColumn, textColumns } from '@clinisync/persistence';
+import { Tx } from '@clinisync/persistence';
 
 export type QueueStatus = 'pending' | 'applied' | 'merged' | 'conflict' | 'rejected' | 'failed';
 
@@ -69,11 +69,6 @@ const INSERT_ROWS = `INSERT INTO sync_ingest.sync_mutations
          FROM jsonb_to_recordset($2::jsonb) AS r(client_mutation_id uuid, entity text, op text, record_id uuid, base_version integer, payload jsonb, payload_hash text, status text, result text)
         ORDER BY r.client_mutation_id`;
 
-/** A unique violation on the queue's key: another request recorded one of these keys first. */
-export function isKeyRace(e: unknown): boolean {
-  return pgErrorCode(e) === PG_UNIQUE_VIOLATION && (e as { constraint?: unknown }).constraint === 'sync_mutations_pkey';
-}
-
 /** The server-side sync queue (`sync_ingest.sync_mutations`). */
 export class SyncMutationsRepository {
   /**
@@ -95,61 +90,6 @@ export class SyncMutationsRepository {
       [tenantId, rowsJson(rows.map((r) => ({ ...r, status: 'pending', result: null }))), ctx.deviceId ?? null, ctx.actorId, ctx.correlationId],
     );
     return new Set(inserted.map((r) => r.id));
-  }
-
-  /**
-   * Records new keys decided in this request, with their outcome, in one statement (key order,
-   * so concurrent batches cannot deadlock). A key another request recorded meanwhile fails the
-   * statement with a unique violation on `sync_mutations_pkey` (`isKeyRace`): the request rolls
-   * back and runs again, and then finds the key.
-   */
-  async record(
-    tx: Tx,
-    tenantId: string,
-    ctx: { deviceId?: string; actorId: string; correlationId: string },
-    rows: (ReceivedMutation & { status: QueueStatus; result: string | null })[],
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    const sorted = [...rows].sort((a, b) => (a.clientMutationId < b.clientMutationId ? -1 : a.clientMutationId > b.clientMutationId ? 1 : 0));
-    const columns = textColumns(sorted, [
-      (r) => r.clientMutationId,
-      (r) => r.entity,
-      (r) => r.op,
-      (r) => r.recordId,
-      (r) => r.baseVersion,
-      (r) => (OPEN.has(r.status) ? JSON.stringify(r.payload) : null),
-      (r) => r.payloadHash,
-      (r) => r.status,
-      (r) => r.result,
-    ]);
-    if (!columns) {
-      await tx.query(INSERT_ROWS, [tenantId, rowsJson(rows), ctx.deviceId ?? null, ctx.actorId, ctx.correlationId]);
-      return;
-    }
-    // Columns as joined text (`textColumns`): no JSON document to build, escape and parse.
-    await tx.query(
-      `INSERT INTO sync_ingest.sync_mutations
-         (tenant_id, client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, result, device_id, actor_id, correlation_id, completed_at)
-       SELECT $1, u.client_mutation_id::uuid, u.entity, u.op, u.record_id::uuid, u.base_version::integer, u.payload::jsonb, u.payload_hash, u.status, u.result::json, $2, $3, $4,
-              CASE WHEN u.status IN ('pending', 'failed') THEN NULL ELSE now() END
-         FROM unnest(${[5, 6, 7, 8, 9, 10, 11, 12, 13].map(splitColumn).join(', ')})
-              AS u(client_mutation_id, entity, op, record_id, base_version, payload, payload_hash, status, result)`,
-      [tenantId, ctx.deviceId ?? null, ctx.actorId, ctx.correlationId, ...columns],
-    );
-  }
-
-  /** Locks and reads existing keys (waits for a concurrent request holding them to finish). */
-  async lock(tx: Tx, tenantId: string, clientMutationIds: string[]): Promise<Map<string, StoredMutation>> {
-    if (clientMutationIds.length === 0) return new Map();
-    const rows = await tx.query<StoredMutation>(
-      `SELECT client_mutation_id::text AS "clientMutationId", payload_hash AS "payloadHash", status, result::text AS result,
-              retry_count AS "retryCount"
-         FROM sync_ingest.sync_mutations
-        WHERE tenant_id = $1 AND client_mutation_id = ANY($2::uuid[])
-        ORDER BY client_mutation_id FOR UPDATE`,
-      [tenantId, [...clientMutationIds].sort()],
-    );
-    return new Map(rows.map((r) => [r.clientMutationId, r]));
   }
 
   /** Stores outcomes; a retried key's retry count goes up; a decided one lets its payload go. */
@@ -187,12 +127,13 @@ export class SyncMutationsRepository {
     );
   }
 
-  async stats(tx: Tx, tenantId: string): Promise<Record<QueueStatus, number>> {
-    const rows = await tx.query<{ status: QueueStatus; n: number }>(
-      `SELECT status, count(*)::int AS n FROM sync_ingest.sync_mutations WHERE tenant_id = $1 GROUP BY status`,
+  /** Queued operations not decided yet (decided ones are counted from the mutation ledger). */
+  async openStats(tx: Tx, tenantId: string): Promise<{ pending: number; failed: number }> {
+    const rows = await tx.query<{ status: 'pending' | 'failed'; n: number }>(
+      `SELECT status, count(*)::int AS n FROM sync_ingest.sync_mutations WHERE tenant_id = $1 AND status IN ('pending', 'failed') GROUP BY status`,
       [tenantId],
     );
-    const out = { pending: 0, applied: 0, merged: 0, conflict: 0, rejected: 0, failed: 0 };
+    const out = { pending: 0, failed: 0 };
     for (const r of rows) out[r.status] = r.n;
     return out;
   }

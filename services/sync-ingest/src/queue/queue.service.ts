@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiErrorCode, Mutation, MutationResult } from '@clinisync/contracts';
 import { Principal, Resource, defineAbilityFor } from '@clinisync/auth';
-import { TenantTransactions } from '@clinisync/persistence';
+import { MutationLedgerRepository, TenantTransactions } from '@clinisync/persistence';
 import { SyncIngestError } from '../push/push.errors';
 import { PushContext, PushService } from '../push/push.service';
 import { QueueStatus, QueuedView, StoredMutation, SyncMutationsRepository, receivedMutation } from '../push/sync-mutations.repository';
@@ -69,6 +69,7 @@ export class QueueService {
   constructor(
     private readonly transactions: TenantTransactions,
     private readonly queue: SyncMutationsRepository,
+    private readonly ledger: MutationLedgerRepository,
     private readonly push: PushService,
     private readonly conflictsRepo: ConflictsRepository,
     private readonly conflicts: ConflictsService,
@@ -138,6 +139,12 @@ export class QueueService {
       if (p.occurredAt) mutation.occurredAt = p.occurredAt;
       const response = await this.push.push(ctx, { ...(stored.deviceId ? { deviceId: stored.deviceId } : {}), mutations: [mutation] });
       result = response.results[0];
+      // The push decided it (the ledger holds the result); the queue row follows.
+      const status: QueueStatus = result.status === 'rejected' && result.retryable ? 'failed' : result.status;
+      const first = result.replayed ? { ...result, replayed: undefined } : result;
+      await this.transactions.run(ctx.principal.tenantId, (tx) =>
+        this.queue.complete(tx, ctx.principal.tenantId, [{ clientMutationId: stored.clientMutationId, status, result: JSON.stringify(first) }], new Set([stored.clientMutationId])),
+      );
       after = await this.load(ctx.principal, id);
     }
     const out: ProcessResponse = { ...item(after), result };
@@ -173,7 +180,9 @@ export class QueueService {
 
   async stats(principal: Principal): Promise<{ total: number; pending: number; synced: number; failed: number; conflicts: number; syncRate: number }> {
     if (!defineAbilityFor(principal).can('read', Resource.SyncStats)) throw new SyncIngestError(ApiErrorCode.FORBIDDEN, 'sync stats are for admins');
-    const s = await this.transactions.run(principal.tenantId, (tx) => this.queue.stats(tx, principal.tenantId));
+    // Decided mutations from the ledger (push and queue alike), open ones from the queue.
+    const [decided, open] = await this.transactions.run(principal.tenantId, (tx) => Promise.all([this.ledger.stats(tx, principal.tenantId), this.queue.openStats(tx, principal.tenantId)]));
+    const s = { ...decided, ...open };
     const synced = s.applied + s.merged;
     const total = s.pending + synced + s.conflict + s.rejected + s.failed;
     return { total, pending: s.pending, synced, failed: s.rejected + s.failed, conflicts: s.conflict, syncRate: total === 0 ? 0 : Math.round((synced / total) * 10_000) / 10_000 };

@@ -1,0 +1,224 @@
+import { inAggregateOrder } from '@clinisync/sync-core';
+import { RelayEvent, RelaySource } from './relay-source';
+import { splitColumn, textColumns } from './text-columns';
+import { PG_UNIQUE_VIOLATION, Tx, pgErrorCode } from './tx';
+
+export type LedgerStatus = 'applied' | 'merged' | 'conflict' | 'rejected';
+
+/** What a replay needs of a decided mutation. */
+export interface LedgerEntry {
+  clientMutationId: string;
+  /** Who decided it: a module, or `sync-ingest` for a refusal at the edge. */
+  module: string;
+  status: LedgerStatus;
+  payloadHash: string;
+  /** The first result, serialized exactly as first sent. */
+  result: string;
+}
+
+/** A decided mutation as written; `event` (with `subject`) when it changed a record. */
+export interface NewLedgerEntry extends LedgerEntry {
+  entity: string;
+  aggregateId: string;
+  version?: number;
+  subject?: string;
+  event?: string;
+  eventId?: string;
+}
+
+/** A unique violation on the ledger key: another transaction decided one of these keys first. */
+export function isLedgerKeyRace(e: unknown): boolean {
+  return pgErrorCode(e) === PG_UNIQUE_VIOLATION && (e as { constraint?: unknown }).constraint === 'mutations_pkey';
+}
+
+/** What an insert wrote: the keys, and the writing transaction's id when it wrote any. */
+export interface LedgerInsert {
+  keys: Set<string>;
+  xid?: string;
+}
+
+const LEDGER_COLUMNS = `(tenant_id, client_mutation_id, module, status, payload_hash, result, entity, aggregate_id, version, subject, event, event_id, ord)`;
+
+/**
+ * The mutation ledger (`sync_ledger.mutations`): one row per decided mutation per tenant, unique
+ * across modules. Modules write it in their apply transaction; sync-ingest reads it to replay
+ * before it delegates and writes it only for refusals decided at the edge.
+ */
+export class MutationLedgerRepository {
+  async find(tx: Tx, tenantId: string, clientMutationIds: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    if (clientMutationIds.length === 0) return new Map();
+    const rows = await tx.query<LedgerEntry>(
+      `SELECT client_mutation_id::text AS "clientMutationId", module, status, payload_hash AS "payloadHash", result
+         FROM sync_ledger.mutations WHERE tenant_id = $1 AND client_mutation_id = ANY($2::uuid[])`,
+      [tenantId, clientMutationIds],
+    );
+    return new Map(rows.map((r) => [r.clientMutationId, r]));
+  }
+
+  /**
+   * Writes decided mutations in key order (concurrent batches cannot deadlock on the key). A key
+   * another transaction holds makes this wait for it; if that one commits, this fails with a
+   * unique violation (`isLedgerKeyRace`) and the caller re-runs against what it decided.
+   * `ord` keeps the batch's order for the relay.
+   */
+  async insert(tx: Tx, tenantId: string, entries: readonly NewLedgerEntry[], onConflict: 'fail' | 'skip' = 'fail'): Promise<LedgerInsert> {
+    if (entries.length === 0) return { keys: new Set() };
+    const ordered = entries.map((e, ord) => ({ e, ord })).sort((a, b) => (a.e.clientMutationId < b.e.clientMutationId ? -1 : a.e.clientMutationId > b.e.clientMutationId ? 1 : 0));
+    const tail = onConflict === 'skip' ? ` ON CONFLICT (tenant_id, client_mutation_id) DO NOTHING` : '';
+    const columns = textColumns(ordered, [
+      (r) => r.e.clientMutationId,
+      (r) => r.e.module,
+      (r) => r.e.status,
+      (r) => r.e.payloadHash,
+      (r) => r.e.result,
+      (r) => r.e.entity,
+      (r) => r.e.aggregateId,
+      (r) => r.e.version,
+      (r) => r.e.subject,
+      (r) => r.e.event,
+      (r) => r.e.eventId,
+      (r) => r.ord,
+    ]);
+    let rows: { id: string; xid: string }[];
+    if (columns) {
+      rows = await tx.query<{ id: string; xid: string }>(
+        `INSERT INTO sync_ledger.mutations ${LEDGER_COLUMNS}
+         SELECT $1, u.k::uuid, u.m, u.s, u.h, u.r, u.en, u.a::uuid, u.v::integer, u.sub, u.ev, u.eid::uuid, u.o::integer
+           FROM unnest(${[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map(splitColumn).join(', ')}) AS u(k, m, s, h, r, en, a, v, sub, ev, eid, o)${tail}
+         RETURNING client_mutation_id::text AS id, xid::text AS xid`,
+        [tenantId, ...columns],
+      );
+    } else {
+      // A value holds a separator of the joined-text form: one bind parameter per value.
+      const values: unknown[] = [tenantId];
+      const tuples = ordered.map(({ e, ord }) => {
+        const b = values.length;
+        values.push(e.clientMutationId, e.module, e.status, e.payloadHash, e.result, e.entity, e.aggregateId, e.version ?? null, e.subject ?? null, e.event ?? null, e.eventId ?? null, ord);
+        return `($1, ${Array.from({ length: 12 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
+      });
+      rows = await tx.query<{ id: string; xid: string }>(
+        `INSERT INTO sync_ledger.mutations ${LEDGER_COLUMNS} VALUES ${tuples.join(', ')}${tail} RETURNING client_mutation_id::text AS id, xid::text AS xid`,
+        values,
+      );
+    }
+    return { keys: new Set(rows.map((r) => r.id)), xid: rows[0]?.xid };
+  }
+
+  /** Decided mutations of a tenant by status (the queue API's stats). */
+  async stats(tx: Tx, tenantId: string): Promise<Record<LedgerStatus, number>> {
+    const rows = await tx.query<{ status: LedgerStatus; n: number }>(`SELECT status, count(*)::int AS n FROM sync_ledger.mutations WHERE tenant_id = $1 GROUP BY status`, [tenantId]);
+    const out: Record<LedgerStatus, number> = { applied: 0, merged: 0, conflict: 0, rejected: 0 };
+    for (const r of rows) out[r.status] = r.n;
+    return out;
+  }
+}
+
+/** A ledger row's change event with its place in the tail. */
+export interface LedgerEvent extends RelayEvent {
+  xid: string;
+  ord: number;
+  aggregateId: string;
+  version: number;
+  createdAt: Date;
+}
+
+interface RelayWindow {
+  done: string;
+  target: string;
+  afterXid: string | null;
+  afterOrd: number | null;
+  /** The page read filled its limit: the window may hold more. */
+  full?: boolean;
+}
+
+/**
+ * The relay's view of one module's ledger: change events by transaction snapshot. Everything
+ * visible in the `done` snapshot is published; the current window holds what became visible
+ * since, up to the `target` snapshot taken when the window opened, read in (xid, ord) pages. No
+ * wait on the cluster's oldest transaction (a transaction still open at `target` is picked up by
+ * a later window) and no row write per event: one position row per module per round.
+ */
+export class LedgerRelaySource implements RelaySource<LedgerEvent> {
+  private window: RelayWindow | undefined;
+
+  constructor(private readonly module: string) {}
+
+  async tryLease(tx: Tx): Promise<boolean> {
+    const [row] = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [`ledger-relay:${this.module}`]);
+    return row.ok;
+  }
+
+  async pending(tx: Tx, limit: number): Promise<LedgerEvent[]> {
+    await tx.query(`INSERT INTO sync_ledger.relay_positions (module, done) VALUES ($1, '1:1:') ON CONFLICT (module) DO NOTHING`, [this.module]);
+    const [pos] = await tx.query<RelayWindow>(
+      `UPDATE sync_ledger.relay_positions SET target = COALESCE(target, pg_current_snapshot()) WHERE module = $1
+       RETURNING done::text AS done, target::text AS target, after_xid::text AS "afterXid", after_ord AS "afterOrd"`,
+      [this.module],
+    );
+    this.window = pos;
+    const after = pos.afterXid === null ? '' : `AND (m.xid, m.ord) > ($3::xid8, ${Number(pos.afterOrd)})`;
+    const params = pos.afterXid === null ? [this.module, pos.done, pos.target] : [this.module, pos.done, pos.afterXid, pos.target];
+    const target = `$${params.length}::pg_snapshot`;
+    const rows = await tx.query<Omit<LedgerEvent, 'ord'> & { ord: number }>(
+      `SELECT * FROM (
+         SELECT m.xid::text AS xid, m.ord, m.tenant_id AS "tenantId", m.aggregate_id::text AS "aggregateId", m.version, m.subject, m.event AS payload,
+                m.created_at AS "createdAt", m.event_id::text AS id
+           FROM sync_ledger.mutations m
+          WHERE m.module = $1 AND m.event IS NOT NULL AND m.xid IN (SELECT pg_snapshot_xip($2::pg_snapshot)) AND pg_visible_in_snapshot(m.xid, ${target}) ${after}
+         UNION ALL
+         SELECT m.xid::text, m.ord, m.tenant_id, m.aggregate_id::text, m.version, m.subject, m.event, m.created_at, m.event_id::text
+           FROM sync_ledger.mutations m
+          WHERE m.module = $1 AND m.event IS NOT NULL AND m.xid >= pg_snapshot_xmax($2::pg_snapshot) AND pg_visible_in_snapshot(m.xid, ${target}) ${after}
+       ) AS w ORDER BY w.xid::xid8, w.ord LIMIT ${Math.max(1, Math.floor(limit))}`,
+      params,
+    );
+    this.window.full = rows.length >= limit;
+    // The page keeps per-aggregate version order (xid order is not commit order).
+    return inAggregateOrder(rows);
+  }
+
+  async markPublished(tx: Tx, events: LedgerEvent[], acked: number): Promise<void> {
+    const w = this.window;
+    if (!w) return;
+    this.window = undefined;
+    if (acked === events.length && !w.full) {
+      // The window is read to its end and all of it is out: everything visible at `target` is.
+      await tx.query(`UPDATE sync_ledger.relay_positions SET done = target, target = NULL, after_xid = NULL, after_ord = NULL, updated_at = now() WHERE module = $1`, [this.module]);
+      return;
+    }
+    const last = publishedPrefixEnd(events, acked);
+    if (!last) return;
+    await tx.query(`UPDATE sync_ledger.relay_positions SET after_xid = $2::xid8, after_ord = $3, updated_at = now() WHERE module = $1`, [this.module, last.xid, last.ord]);
+  }
+
+  async lag(tx: Tx, cap = 100_000): Promise<{ pending: number; oldestSeconds: number }> {
+    const [row] = await tx.query<{ pending: string; oldest: number | null }>(
+      `WITH p AS (SELECT done FROM sync_ledger.relay_positions WHERE module = $1),
+            w AS (SELECT m.created_at FROM sync_ledger.mutations m, p
+                   WHERE m.module = $1 AND m.event IS NOT NULL AND m.xid >= pg_snapshot_xmin(p.done) AND NOT pg_visible_in_snapshot(m.xid, p.done)
+                   ORDER BY m.xid LIMIT $2)
+       SELECT count(*)::text AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM w`,
+      [this.module, cap],
+    );
+    return { pending: Number(row?.pending ?? 0), oldestSeconds: row?.oldest ?? 0 };
+  }
+}
+
+/**
+ * The last (xid, ord) up to which every event of the page was acknowledged: a page in aggregate
+ * order may have moved events, so the position is the longest prefix in (xid, ord) order whose
+ * events are all among the acknowledged ones.
+ */
+export function publishedPrefixEnd(events: readonly { xid: string; ord: number; id: string }[], acked: number): { xid: string; ord: number } | undefined {
+  const ackedIds = new Set(events.slice(0, acked).map((e) => e.id));
+  const byPosition = [...events].sort((a, b) => {
+    const x = BigInt(a.xid) - BigInt(b.xid);
+    return x !== 0n ? (x < 0n ? -1 : 1) : a.ord - b.ord;
+  });
+  let last: { xid: string; ord: number } | undefined;
+  for (const e of byPosition) {
+    if (!ackedIds.has(e.id)) break;
+    last = { xid: e.xid, ord: e.ord };
+  }
+  return last;
+}
