@@ -82,7 +82,7 @@ describe('single-operation queue API (PROTOCOL.md Single-operation queue)', () =
     expect(decided).toMatchObject({ status: 'applied', hasPayload: false, result: processed.json.result });
     expect(decided.hash).toMatch(/^[0-9a-f]{64}$/);
     // A decided queued operation answers its first result again.
-    expect((await call('POST', `process/${clientMutationId}`, nurse)).json).toMatchObject({ status: 'SYNCED', result: { ...processed.json.result, replayed: true } });
+    expect((await call('POST', `process/${clientMutationId}`, nurse)).json).toMatchObject({ status: 'SYNCED', result: { ...(processed.json.result as Record<string, unknown>), replayed: true } });
     // A pushed mutation is decided at once and lives in the mutation ledger only: it is no queued operation.
     const pushed = aPatientCreate();
     await push(p.baseUrl, nurse, { mutations: [pushed] });

@@ -48,7 +48,7 @@ export async function push(baseUrl: string, token: string, body: unknown, header
   } catch {
     json = undefined;
   }
-  return { status: res.status, text, json: json as { results?: Record<string, unknown>[]; error?: { code: string; details?: { path: string }[] } }, headers: res.headers };
+  return { status: res.status, text, json: json as { results?: Record<string, unknown>[]; checkpoint?: string; error?: { code: string; details?: { path: string }[] } }, headers: res.headers };
 }
 
 export interface PullBody {

@@ -27,6 +27,23 @@ function sign(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body).digest('base64url');
 }
 
+/**
+ * The JSON body of a `base64url(json).hmac` token whose signature over `prefix + body` holds;
+ * `what` names the token in errors (InvalidCursorError for anything tampered or malformed).
+ */
+function verifiedBody<T>(token: string, secret: string, prefix: string, what: string): T {
+  const [body, mac, extra] = token.split('.');
+  if (!body || !mac || extra !== undefined) throw new InvalidCursorError(`malformed ${what}`);
+  const expected = Buffer.from(sign(`${prefix}${body}`, secret));
+  const given = Buffer.from(mac);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new InvalidCursorError(`${what} signature mismatch`);
+  try {
+    return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
+  } catch {
+    throw new InvalidCursorError(`malformed ${what}`);
+  }
+}
+
 /** `base64url(json).hmac`: opaque to clients, tamper-evident, tenant-bound. */
 export function encodePullCursor(cursor: PullCursor, secret: string): string {
   const p: Record<string, [string, string]> = {};
@@ -39,17 +56,7 @@ const DIGITS = /^\d{1,20}$/;
 
 /** Verifies integrity and tenant; throws InvalidCursorError for anything tampered, foreign or malformed. */
 export function decodePullCursor(token: string, secret: string, tenantId: string): PullCursor {
-  const [body, mac, extra] = token.split('.');
-  if (!body || !mac || extra !== undefined) throw new InvalidCursorError('malformed cursor');
-  const expected = Buffer.from(sign(body, secret));
-  const given = Buffer.from(mac);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new InvalidCursorError('cursor signature mismatch');
-  let parsed: { v?: unknown; t?: unknown; p?: unknown };
-  try {
-    parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof parsed;
-  } catch {
-    throw new InvalidCursorError('malformed cursor');
-  }
+  const parsed = verifiedBody<{ v?: unknown; t?: unknown; p?: unknown }>(token, secret, '', 'cursor');
   if (parsed.v !== VERSION || typeof parsed.t !== 'string' || typeof parsed.p !== 'object' || parsed.p === null) {
     throw new InvalidCursorError('unsupported cursor');
   }
@@ -100,17 +107,8 @@ export function encodeCheckpoint(checkpoint: PushCheckpoint, secret: string): st
 
 /** Verifies integrity and tenant; throws InvalidCursorError for anything tampered, foreign or malformed. */
 export function decodeCheckpoint(token: string, secret: string, tenantId: string): PushCheckpoint {
-  const [body, mac, extra] = token.split('.');
-  if (!body || !mac || extra !== undefined) throw new InvalidCursorError('malformed checkpoint');
-  const expected = Buffer.from(sign(`checkpoint:${body}`, secret));
-  const given = Buffer.from(mac);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new InvalidCursorError('checkpoint signature mismatch');
-  let parsed: { k?: unknown; t?: unknown; x?: unknown };
-  try {
-    parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof parsed;
-  } catch {
-    throw new InvalidCursorError('malformed checkpoint');
-  }
+  // Signed under its own prefix: a cursor never passes for a checkpoint, nor the other way.
+  const parsed = verifiedBody<{ k?: unknown; t?: unknown; x?: unknown }>(token, secret, 'checkpoint:', 'checkpoint');
   if (parsed.k !== 1 || typeof parsed.t !== 'string' || typeof parsed.x !== 'object' || parsed.x === null) throw new InvalidCursorError('unsupported checkpoint');
   if (parsed.t !== tenantId) throw new InvalidCursorError('checkpoint was issued to another tenant');
   const xids: Record<string, string> = {};
