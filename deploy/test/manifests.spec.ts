@@ -589,6 +589,7 @@ describe('deploy/citus/distribute.sql', () => {
     'sync_ingest.sync_mutations',
     'sync_ingest.conflicts',
     'sync_ingest.outbox',
+    'sync_ledger.mutations',
     ...['patients', 'visits', 'vitals', 'problems', 'clinical_notes', 'appointments', 'inbox', 'outbox'].map(
       (t) => `patients.${t}`,
     ),
