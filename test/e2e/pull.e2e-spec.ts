@@ -34,13 +34,60 @@ describe('pull without gaps (PROTOCOL.md Pull)', () => {
     await t2.commitTransaction(); // T2 commits first
     const during = await pullAll(p.baseUrl, nurse, { entities: 'patients', cursor: start.cursor });
     expect(ids(during.pages)).not.toContain(late);
+    // Fresh: what committed is in the very next pull, though an older transaction is still open.
+    expect(ids(during.pages)).toContain(early);
     await t1.commitTransaction();
     const after = await pullUntil(p.baseUrl, nurse, { entities: 'patients', cursor: during.cursor }, (pg) => ids(pg).includes(late));
     expect(ids([...during.pages, ...after.pages])).toEqual(expect.arrayContaining([late, early]));
-    expect(ids(after.pages)).toContain(late);
+    expect(ids(after.pages)).toEqual([late]); // early came once
     await t1.release();
     await t2.release();
     await owner.destroy();
+  });
+
+  it("returns a push's writes to a pull given its checkpoint, with no retry, while another transaction stays open", async () => {
+    const token = await p.token({ tenantId: 'tckp', roles: ['nurse'], facilities: ['*'] });
+    const { cursor } = await pullAll(p.baseUrl, token, { entities: 'patients,visits' });
+    const owner = await p.db.ownerDataSource();
+    const open = owner.createQueryRunner();
+    await open.connect();
+    await open.startTransaction();
+    await open.query('SELECT pg_current_xact_id()'); // an xid in flight, older than the push
+    try {
+      const patient = aPatientCreate();
+      const pushed = await push(p.baseUrl, token, { mutations: [patient, aVisitCreate(patient.id)] });
+      expect(typeof pushed.json.checkpoint).toBe('string');
+      const got = await pullAll(p.baseUrl, token, { entities: 'patients,visits', cursor, checkpoint: pushed.json.checkpoint as string });
+      expect(ids(got.pages)).toEqual([patient.id]);
+      expect(ids(got.pages, 'visits')).toHaveLength(1);
+      // A checkpoint is signed and tenant-bound like a cursor.
+      for (const bad of ['garbage', cursor, `${String(pushed.json.checkpoint).slice(0, -2)}xx`]) {
+        const r = await pull(p.baseUrl, token, { entities: 'patients', checkpoint: bad });
+        expect(r.status).toBe(400);
+        expect(r.json.error?.code).toBe('INVALID_CURSOR');
+      }
+      const other = await p.token({ tenantId: 'tckp-other', roles: ['nurse'], facilities: ['*'] });
+      expect((await pull(p.baseUrl, other, { checkpoint: pushed.json.checkpoint as string })).status).toBe(400);
+    } finally {
+      await open.rollbackTransaction();
+      await open.release();
+      await owner.destroy();
+    }
+  });
+
+  it('given a checkpoint, never answers from a page fetched ahead before the push', async () => {
+    const token = await p.token({ tenantId: 'tckp-ahead', roles: ['nurse'], facilities: ['f-1'] });
+    await push(p.baseUrl, token, { mutations: Array.from({ length: 3 }, () => aPatientCreate()) });
+    // Page A fills a window; B drains it (carried over, so hasMore); C, a fresh window, is
+    // fetched ahead as B is answered, before the push below.
+    const a = await pull(p.baseUrl, token, { entities: 'patients', limit: '2' });
+    const b = await pull(p.baseUrl, token, { entities: 'patients', limit: '2', cursor: a.json.cursor });
+    expect([a.json.hasMore, b.json.hasMore]).toEqual([true, true]);
+    await new Promise((r) => setTimeout(r, 200));
+    const mine = aPatientCreate();
+    const pushed = await push(p.baseUrl, token, { mutations: [mine] });
+    const rest = await pullAll(p.baseUrl, token, { entities: 'patients', limit: '2', cursor: b.json.cursor, checkpoint: pushed.json.checkpoint as string });
+    expect(ids(rest.pages)).toEqual([mine.id]);
   });
 
   it('with 20 concurrent writers and a puller in a loop, the pulled ids equal the committed ids', async () => {

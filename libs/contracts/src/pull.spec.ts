@@ -15,12 +15,14 @@ const aRecord = fc.record({
   note: fc.string({ unit: 'binary' }),
 });
 const aPosition = fc.record({ xid: fc.bigInt({ min: 0n, max: 2n ** 63n }).map(String), seq: fc.bigInt({ min: 0n, max: 2n ** 63n }).map(String) });
+const aSnapshot = fc.tuple(fc.bigInt({ min: 3n, max: 2n ** 40n }), fc.nat({ max: 50 })).map(([x, n]) => `${x}:${x + BigInt(n)}:`);
+const aState = fc.record({ done: aSnapshot, window: fc.record({ target: aSnapshot, after: aPosition }) }, { requiredKeys: [] });
 const aPage = fc.record({
   entity: fc.string({ unit: 'grapheme', minLength: 1 }),
   created: fc.array(aRecord, { maxLength: 5 }).map(jsonArray),
   updated: fc.array(aRecord, { maxLength: 5 }).map(jsonArray),
   deleted: fc.array(fc.uuid(), { maxLength: 5 }).map(jsonArray),
-  next: aPosition,
+  next: aState,
   hasMore: fc.boolean(),
 });
 const aReply: fc.Arbitrary<FeedReply> = fc.record({ pages: fc.array(aPage, { maxLength: 4 }) });
@@ -41,7 +43,7 @@ describe('feed reply bytes (module -> sync-ingest)', () => {
   });
 
   it('hands the record arrays out as views into the received bytes, not copies', () => {
-    const bytes = encodeFeedReply({ pages: [{ entity: 'patients', created: jsonArray([{ id: 'a' }]), updated: emptyJsonArray(), deleted: emptyJsonArray(), next: { xid: '7', seq: '1' }, hasMore: false }] });
+    const bytes = encodeFeedReply({ pages: [{ entity: 'patients', created: jsonArray([{ id: 'a' }]), updated: emptyJsonArray(), deleted: emptyJsonArray(), next: { done: '7:9:8' }, hasMore: false }] });
     const [page] = decodeFeedReply(bytes).pages;
     expect(page.created.json.buffer).toBe(bytes.buffer);
     expect(text(page.created)).toBe('[{"id":"a"}]');
@@ -64,9 +66,10 @@ describe('feed reply bytes (module -> sync-ingest)', () => {
 
   it.each([
     ['not JSON', utf8('{nope')],
-    ['another version', utf8(JSON.stringify({ v: 2, pages: [] }))],
-    ['a page without sizes', utf8(JSON.stringify({ v: 1, pages: [{ entity: 'patients', next: { xid: '1', seq: '1' }, hasMore: false, counts: [0, 0, 0] }] }))],
-    ['a negative size', utf8(JSON.stringify({ v: 1, pages: [{ entity: 'patients', next: { xid: '1', seq: '1' }, hasMore: false, counts: [0, 0, 0], sizes: [-1, 0, 0] }] }))],
+    ['another version', utf8(JSON.stringify({ v: 1, pages: [] }))],
+    ['a page whose done snapshot is not text', utf8(JSON.stringify({ v: 2, pages: [{ entity: 'patients', next: { done: 7 }, hasMore: false, counts: [0, 0, 0], sizes: [0, 0, 0] }] }))],
+    ['a page without sizes', utf8(JSON.stringify({ v: 2, pages: [{ entity: 'patients', next: {}, hasMore: false, counts: [0, 0, 0] }] }))],
+    ['a negative size', utf8(JSON.stringify({ v: 2, pages: [{ entity: 'patients', next: {}, hasMore: false, counts: [0, 0, 0], sizes: [-1, 0, 0] }] }))],
   ])('refuses a header that is %s', (_name, header) => {
     const bytes = new Uint8Array(4 + header.length);
     new DataView(bytes.buffer).setUint32(0, header.length);

@@ -2,6 +2,11 @@ import { SyncRecord } from './records';
 
 export const DEFAULT_PULL_LIMIT = 1000;
 export const MAX_PULL_LIMIT = 5000;
+/**
+ * Record bytes one feed reply carries at most: a page of 5,000 wide records would outgrow NATS's
+ * default max_payload (1 MiB), which the server refuses; the page then ends early, `hasMore`.
+ */
+export const FEED_REPLY_MAX_BYTES = 768 * 1024;
 
 export interface EntityChanges {
   created: SyncRecord[];
@@ -22,22 +27,31 @@ export function feedPattern(module: string): string {
   return `clinisync.${module}.feed`;
 }
 
+/**
+ * An entity's place in its feed as Postgres snapshots (sync-core `FeedState`): `done`, the
+ * snapshot whose transactions the caller holds; `window`, a window being paged (its target
+ * snapshot and the last position handed out).
+ */
+export interface FeedStateWire {
+  done?: string;
+  window?: { target: string; after: { xid: string; seq: string } };
+}
+
 export interface FeedEntityRequest {
   entity: string;
-  after: { xid: string; seq: string };
+  state: FeedStateWire;
 }
 
 /**
  * One feed page request to a module: entities in order, filled one after another until
- * `limit` rows. The module reads below its own snapshot's xmin (`pg_snapshot_xmin`), so a
- * transaction still open is delivered later, never skipped; `highWater`, when given, lowers
- * that mark further (no caller needs it today: each entity's position stands on its own).
+ * `limit` rows. Each entity gets the changes of transactions its `state` does not hold yet
+ * and that are visible to the module's snapshot (or to the window's target), so a
+ * transaction still open is delivered later, never skipped, and holds up nothing else.
  */
 export interface FeedRequest {
   tenantId: string;
   correlationId: string;
   token: string;
-  highWater?: string;
   limit: number;
   entities: FeedEntityRequest[];
 }
@@ -60,8 +74,8 @@ export interface FeedEntityPage {
   updated: JsonArrayText;
   /** Record ids (string[]) as JSON text. */
   deleted: JsonArrayText;
-  /** Position of the last row returned (unchanged when none). */
-  next: { xid: string; seq: string };
+  /** The entity's state after this page (unchanged when it was not reached). */
+  next: FeedStateWire;
   hasMore: boolean;
 }
 
@@ -79,7 +93,7 @@ export class FeedReplyFormatError extends Error {
 
 interface FeedPageHeader {
   entity: string;
-  next: { xid: string; seq: string };
+  next: FeedStateWire;
   hasMore: boolean;
   /** Element counts of created, updated, deleted. */
   counts: [number, number, number];
@@ -87,7 +101,7 @@ interface FeedPageHeader {
   sizes: [number, number, number];
 }
 
-const FEED_REPLY_VERSION = 1;
+const FEED_REPLY_VERSION = 2;
 
 /** Content type of feed reply bytes on the modules' internal HTTP fallback. */
 export const FEED_REPLY_CONTENT_TYPE = 'application/vnd.clinisync.feed-reply';
@@ -131,6 +145,13 @@ function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0;
 }
 
+function isStateWire(s: unknown): s is FeedStateWire {
+  const st = s as FeedStateWire;
+  if (typeof st !== 'object' || st === null || (st.done !== undefined && typeof st.done !== 'string')) return false;
+  const w = st.window;
+  return w === undefined || (typeof w === 'object' && w !== null && typeof w.target === 'string' && typeof w.after?.xid === 'string' && typeof w.after?.seq === 'string');
+}
+
 function isPageHeader(p: unknown): p is FeedPageHeader {
   const h = p as FeedPageHeader;
   return (
@@ -138,8 +159,7 @@ function isPageHeader(p: unknown): p is FeedPageHeader {
     h !== null &&
     typeof h.entity === 'string' &&
     typeof h.hasMore === 'boolean' &&
-    typeof h.next?.xid === 'string' &&
-    typeof h.next?.seq === 'string' &&
+    isStateWire(h.next) &&
     Array.isArray(h.counts) &&
     h.counts.length === 3 &&
     h.counts.every(isCount) &&

@@ -1,7 +1,7 @@
-import { FeedEntityPage, FeedReply, FeedRequest, JsonArrayText, ModuleName, ReadReply, ReadRequest, emptyJsonArray } from '@clinisync/contracts';
+import { FEED_REPLY_MAX_BYTES, FeedEntityPage, FeedReply, FeedRequest, JsonArrayText, ModuleName, ReadReply, ReadRequest, emptyJsonArray } from '@clinisync/contracts';
 import { AuthError, JwtVerifier, defineAbilityFor } from '@clinisync/auth';
 import { TenantTransactions } from '@clinisync/persistence';
-import { findEntity, toSyncRecord } from '@clinisync/sync-core';
+import { FeedPosition, findEntity, isFeedState, nextFeedState, toSyncRecord } from '@clinisync/sync-core';
 import { entitySubject } from '@clinisync/auth';
 import { ALL_FACILITIES } from '@clinisync/contracts';
 import { FeedEntityQuery, RecordRepository } from './record.repository';
@@ -22,6 +22,7 @@ export class FeedService {
     private readonly verifier: JwtVerifier,
     private readonly transactions: TenantTransactions,
     private readonly records: RecordRepository,
+    private readonly maxReplyBytes: number = FEED_REPLY_MAX_BYTES,
   ) {}
 
   private async principalOf(request: { token: string; tenantId: string }) {
@@ -67,8 +68,7 @@ export class FeedService {
       !Array.isArray(request.entities) ||
       typeof request.token !== 'string' ||
       !Number.isSafeInteger(request.limit) ||
-      (request.highWater !== undefined && !/^\d{1,20}$/.test(String(request.highWater))) ||
-      !request.entities.every((e) => typeof e?.entity === 'string' && /^\d{1,20}$/.test(String(e.after?.xid)) && /^\d{1,20}$/.test(String(e.after?.seq)))
+      !request.entities.every((e) => typeof e?.entity === 'string' && isFeedState(e.state))
     ) {
       throw new ModuleCommandError(ModuleCommandErrorCode.BAD_COMMAND, 'malformed feed request');
     }
@@ -79,28 +79,38 @@ export class FeedService {
 
     // The entities this module serves and the caller may read, in request order.
     const queries: FeedEntityQuery[] = [];
-    for (const { entity, after } of request.entities) {
+    for (const { entity, state } of request.entities) {
       const def = findEntity(entity);
-      if (def && def.module === this.module && ability.can('read', def.name)) queries.push({ def, after, facilities: def.referenceData ? null : facilities });
+      if (def && def.module === this.module && ability.can('read', def.name)) queries.push({ def, state, facilities: def.referenceData ? null : facilities });
     }
-    const sql = this.records.feedSql(request.tenantId, queries, limit, request.highWater);
-    const rows = this.records.feedRows(await this.transactions.readOnce(request.tenantId, sql, 'REPEATABLE READ'));
-    // The row past the limit says which entity has more; those after it were not reached.
-    const extra = rows.length > limit ? rows[limit].entity : queries.length;
-    const taken = rows.slice(0, limit);
-    const pages: FeedEntityPage[] = queries.map(({ def, after }, k) => {
+    const all = this.records.feedRows(await this.transactions.readOnce(request.tenantId, this.records.feedSql(request.tenantId, queries, limit), 'REPEATABLE READ'));
+    const current = all.find((r) => r.entity === -1)?.json;
+    if (!current) throw new Error('feed statement returned no snapshot');
+    const rows = all.filter((r) => r.entity >= 0);
+    // A page also ends where its records would outgrow one reply message (NATS refuses a
+    // message over its max_payload); at least one row goes, so the feed always moves.
+    let end = Math.min(rows.length, limit);
+    for (let i = 0, bytes = 0; i < end; i++) {
+      bytes += (rows[i].json === null ? rows[i].id.length : Buffer.byteLength(rows[i].json as string)) + 3;
+      if (bytes > this.maxReplyBytes && i > 0) end = i;
+    }
+    // The first row not taken says which entity has more; those after it were not reached.
+    const extra = end < rows.length ? rows[end].entity : queries.length;
+    const taken = rows.slice(0, end);
+    const pages: FeedEntityPage[] = queries.map(({ def, state }, k) => {
       const created: string[] = [];
       const updated: string[] = [];
       const deleted: string[] = [];
-      let next = after;
+      let last: FeedPosition | undefined;
       for (const row of taken) {
         if (row.entity !== k) continue;
         if (row.json === null) deleted.push(JSON.stringify(row.id));
-        else if (row.createdAfter || after.xid === '0') created.push(row.json);
+        else if (row.createdAfter) created.push(row.json);
         else updated.push(row.json);
-        next = { xid: row.xid, seq: row.seq };
+        last = { xid: row.xid, seq: row.seq };
       }
-      return { entity: def.name, created: jsonArray(created), updated: jsonArray(updated), deleted: jsonArray(deleted), next, hasMore: k >= extra };
+      const next = nextFeedState(state, current, k < extra ? { kind: 'drained' } : { kind: 'more', last });
+      return { entity: def.name, created: jsonArray(created), updated: jsonArray(updated), deleted: jsonArray(deleted), next: next.state, hasMore: next.hasMore };
     });
     return { pages };
   }

@@ -24,4 +24,11 @@ export class ModuleServiceConfig extends CommonConfig {
   @IsInt()
   @Min(10)
   OUTBOX_POLL_MS = 250;
+
+  /** Batches applied at once (the rest wait in memory); about twice the cores Postgres has. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  APPLY_CONCURRENCY = 4;
 }

@@ -197,7 +197,7 @@ export class ModuleHostModule {
         },
         {
           provide: ModuleCommandsService,
-          useFactory: (v: JwtVerifier, a: BatchApplier, r: ModuleRelays, m: OutboxMetrics) => new ModuleCommandsService(v, a, r, m, config.CLINISYNC_FAILPOINT),
+          useFactory: (v: JwtVerifier, a: BatchApplier, r: ModuleRelays, m: OutboxMetrics) => new ModuleCommandsService(v, a, r, m, config.CLINISYNC_FAILPOINT, config.APPLY_CONCURRENCY),
           inject: [JwtVerifier, BatchApplier, ModuleRelays, OutboxMetrics],
         },
         {

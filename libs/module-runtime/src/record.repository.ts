@@ -1,6 +1,6 @@
 import { escapeLiteral } from 'pg';
 import { Tx } from '@clinisync/persistence';
-import { EntityDef, FieldDef, FieldType, StoredRecord, recordJson } from '@clinisync/sync-core';
+import { EntityDef, FeedState, FieldDef, FieldType, StoredRecord, parseSnapshot, recordJson, snapshotText } from '@clinisync/sync-core';
 
 const SQL_TYPE: Record<FieldType, string> = {
   string: 'text',
@@ -83,7 +83,7 @@ function wireJsonExpr(def: EntityDef): string {
 /** One entity's part of a feed statement: where its last page ended, whose facilities (null: all). */
 export interface FeedEntityQuery {
   def: EntityDef;
-  after: { xid: string; seq: string };
+  state: FeedState;
   facilities: string[] | null;
 }
 
@@ -91,6 +91,13 @@ export interface FeedEntityQuery {
 function position(value: string): string {
   if (!/^\d{1,20}$/.test(value)) throw new Error(`invalid feed position ${JSON.stringify(value)}`);
   return value;
+}
+
+/** A snapshot written into SQL as a literal: well formed or refused. */
+function snapshot(text: string): { text: string; xmax: string; xip: string[] } {
+  const s = parseSnapshot(text);
+  if (!s) throw new Error(`invalid feed snapshot ${JSON.stringify(text)}`);
+  return { text: snapshotText(s), xmax: String(s.xmax), xip: s.xip.map(String) };
 }
 
 /** One feed row: the record as wire JSON, its feed position, and whether it is new to the caller. */
@@ -180,36 +187,46 @@ export class RecordRepository {
 
   /**
    * One page of the change feeds of several entities, as one statement (sent with the
-   * transaction in one round trip: `TenantTransactions.readOnce`): each entity's rows after its
-   * position in (change_xid, change_seq) order, written by transactions below `highWater` (if
-   * given) and below this snapshot's xmin, so a late commit is delivered late, never skipped;
-   * entities in the given order, `limit + 1` rows in all (the extra row says where more
-   * remain). Values are inlined as escaped literals. A record is handed out as the wire JSON
-   * stored with it (formatted from its columns where none is stored). A record counts as
-   * created after the cursor when its creating transaction is later, or is the cursor's own
-   * transaction and wrote the record's last change too: that transaction's rows were final when
-   * the cursor passed (X, s), so a row now at (X, s' > s) was never handed out.
+   * transaction in one round trip: `TenantTransactions.readOnce`). Its first row (entity -1)
+   * carries the statement's snapshot (`pg_current_snapshot()`); then each entity's rows not
+   * yet held (written by a transaction not visible in its state's `done`), in (change_xid,
+   * change_seq) order. A carried-over window keeps to its target snapshot and starts after its
+   * position; a new one sees what this snapshot sees. Transactions in flight are simply not
+   * visible yet: they come in a later window and hold nothing up. Entities in the given order,
+   * `limit + 1` rows in all (the extra row says where more remain). The rows not visible in
+   * `done` are read as two index ranges: its in-flight xids, then xids from its xmax on. Values
+   * are inlined as checked literals. A record is handed out as the wire JSON stored with it
+   * (formatted from its columns where none is stored); it counts as created when the caller's
+   * `done` does not hold its creating transaction.
    */
-  feedSql(tenantId: string, entities: readonly FeedEntityQuery[], limit: number, highWater?: string): string {
+  feedSql(tenantId: string, entities: readonly FeedEntityQuery[], limit: number): string {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid feed limit ${limit}`);
-    if (highWater !== undefined) position(highWater);
-    const below = highWater === undefined ? 'pg_snapshot_xmin(pg_current_snapshot())' : `LEAST('${highWater}'::xid8, pg_snapshot_xmin(pg_current_snapshot()))`;
-    const branches = entities.map(({ def, after, facilities }, k) => {
-      const [xid, seq] = [position(after.xid), position(after.seq)];
-      const facilityFilter = def.facilityScoped && facilities ? `AND t.facility_id = ANY(ARRAY[${facilities.map(escapeLiteral).join(', ') || 'NULL'}]::text[])` : '';
-      // Every output is named and ORDER BY names the table's columns: an unnamed
-      // `change_xid::text` would take the column's name and turn the ordering into a text sort.
-      return `(SELECT ${k} AS entity, CASE WHEN t.deleted_at IS NULL THEN COALESCE(t.wire_json, ${this.wireJsonSql(def)}) END AS json,
-              t.id::text AS id, t.change_xid::text AS xid, t.change_seq::text AS seq,
-              (t.created_xid > '${xid}'::xid8 OR (t.created_xid = '${xid}'::xid8 AND t.change_xid = '${xid}'::xid8)) AS created_after
+    const branches: string[] = [];
+    entities.forEach(({ def, state, facilities }, k) => {
+      const done = state.done === undefined ? undefined : snapshot(state.done);
+      const target = state.window ? snapshot(state.window.target) : undefined;
+      const after = state.window ? [position(state.window.after.xid), position(state.window.after.seq)] : undefined;
+      const conditions = [`t.tenant_id = ${escapeLiteral(tenantId)}`];
+      if (def.facilityScoped && facilities) conditions.push(`t.facility_id = ANY(ARRAY[${facilities.map(escapeLiteral).join(', ') || 'NULL'}]::text[])`);
+      if (after) conditions.push(`(t.change_xid, t.change_seq) > ('${after[0]}'::xid8, '${after[1]}'::bigint)`);
+      if (target) conditions.push(`t.change_xid < '${target.xmax}'::xid8`, `pg_visible_in_snapshot(t.change_xid, '${target.text}'::pg_snapshot)`);
+      const created = done ? `NOT pg_visible_in_snapshot(t.created_xid, '${done.text}'::pg_snapshot)` : 'true';
+      // Every xip xid is below xmax, so the two ranges, each in order, are in order one after the other.
+      const ranges = !done ? ['true'] : [...(done.xip.length > 0 ? [`t.change_xid = ANY(ARRAY[${done.xip.map((x) => `'${x}'`).join(', ')}]::xid8[])`] : []), `t.change_xid >= '${done.xmax}'::xid8`];
+      for (const range of ranges) {
+        // Every output is named and ORDER BY names the table's columns: an unnamed
+        // `change_xid::text` would take the column's name and turn the ordering into a text sort.
+        branches.push(`(SELECT ${k} AS entity, CASE WHEN t.deleted_at IS NULL THEN COALESCE(t.wire_json, ${this.wireJsonSql(def)}) END AS json,
+              t.id::text AS id, t.change_xid::text AS xid, t.change_seq::text AS seq, ${created} AS created_after
          FROM ${this.table(def)} AS t
-        WHERE t.tenant_id = ${escapeLiteral(tenantId)} AND (t.change_xid, t.change_seq) > ('${xid}'::xid8, '${seq}'::bigint)
-          AND t.change_xid < ${below} ${facilityFilter}
-        ORDER BY t.change_xid, t.change_seq LIMIT ${limit + 1})`;
+        WHERE ${[range, ...conditions].join(' AND ')}
+        ORDER BY t.change_xid, t.change_seq LIMIT ${limit + 1})`);
+      }
     });
     // Append runs its branches in order and LIMIT stops it: a later entity is read only as far
     // as the page still has room.
-    return branches.length === 0 ? `SELECT NULL WHERE false` : `SELECT * FROM (${branches.join('\nUNION ALL\n')}) AS feed LIMIT ${limit + 1}`;
+    const snap = `(SELECT -1 AS entity, pg_current_snapshot()::text AS json, NULL::text AS id, NULL::text AS xid, NULL::text AS seq, NULL::boolean AS created_after)`;
+    return branches.length === 0 ? snap : `${snap}\nUNION ALL\n(SELECT * FROM (${branches.join('\nUNION ALL\n')}) AS feed LIMIT ${limit + 1})`;
   }
 
   /** The rows of `feedSql`, in order. */

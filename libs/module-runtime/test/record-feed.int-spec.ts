@@ -88,19 +88,9 @@ describe('RecordRepository feed: stored wire JSON and the column fallback', () =
     await db?.drop();
   });
 
-  /**
-   * Reads until `expected` rows show: the feed's high-water mark is the cluster's oldest open
-   * transaction, and suites running beside this one hold it back for a moment.
-   */
-  async function until(expected: number, read: () => Promise<FeedRow[]>): Promise<FeedRow[]> {
-    for (let i = 0; ; i++) {
-      const rows = await read();
-      if (rows.length >= expected || i >= 200) return rows;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  const feed = (tenant: string, def: EntityDef, expected: number, limit = 5000, facilities: string[] | null = null): Promise<FeedRow[]> =>
-    until(expected, async () => records.feedRows(await tx.readOnce(tenant, records.feedSql(tenant, [{ def, after: FEED_START, facilities }], limit), 'REPEATABLE READ')));
+  // No waiting: a committed row is in the next read, whatever else is still in flight.
+  const feed = async (tenant: string, def: EntityDef, limit = 5000, facilities: string[] | null = null): Promise<FeedRow[]> =>
+    records.feedRows(await tx.readOnce(tenant, records.feedSql(tenant, [{ def, state: {}, facilities }], limit), 'REPEATABLE READ')).filter((r) => r.entity >= 0);
 
   it('hands out every entity exactly as written (JSON.stringify of the wire record), and formats the same text from the columns when none is stored', async () => {
     const parents = new Map<string, string[]>();
@@ -112,7 +102,7 @@ describe('RecordRepository feed: stored wire JSON and the column fallback', () =
       parents.set(def.name, batch.map((r) => r.id));
 
       const written = new Map(batch.map((r) => [r.id, r]));
-      const stored = await feed(tenant, def, batch.length);
+      const stored = await feed(tenant, def);
       expect(stored).toHaveLength(batch.length);
       for (const row of stored) {
         const r = written.get(row.id) as StoredRecord;
@@ -122,7 +112,7 @@ describe('RecordRepository feed: stored wire JSON and the column fallback', () =
       }
 
       await owner.query(`UPDATE ${def.module}.${def.table} SET wire_json = NULL WHERE tenant_id = $1`, [tenant]);
-      const formatted = await feed(tenant, def, batch.length);
+      const formatted = await feed(tenant, def);
       expect(formatted.map((r) => r.id)).toEqual(stored.map((r) => r.id));
       formatted.forEach((row, k) => {
         const r = written.get(row.id) as StoredRecord;
@@ -143,7 +133,7 @@ describe('RecordRepository feed: stored wire JSON and the column fallback', () =
     // A stale expected version matches nothing.
     expect(await tx.run(tenant, (t) => records.update(t, def, tenant, [{ record: { ...next, version: 3 }, expectedVersion: 2 }]))).toBe(0);
     expect(await tx.run(tenant, (t) => records.update(t, def, tenant, [{ record: next, expectedVersion: 1 }]))).toBe(1);
-    const [row] = await feed(tenant, def, 1);
+    const [row] = await feed(tenant, def);
     expect(row.json).toBe(JSON.stringify(toSyncRecord(def, next)));
     const [loaded] = [...(await tx.run(tenant, (t) => records.loadForUpdate(t, def, tenant, [r.id]))).values()];
     expect(loaded).toEqual({ ...next, fields: Object.fromEntries(def.fields.map((f) => [f.name, (next.fields as Record<string, unknown>)[f.name] ?? null])) });
@@ -162,14 +152,9 @@ describe('RecordRepository feed: stored wire JSON and the column fallback', () =
       await records.insert(t, visits, tenant, vis);
     });
     const rows = async (limit: number) =>
-      until(Math.min(limit + 1, 6), async () =>
-        records.feedRows(
-          await tx.readOnce(
-            tenant,
-            records.feedSql(tenant, [{ def: patients, after: FEED_START, facilities: null }, { def: visits, after: FEED_START, facilities: null }], limit),
-          ),
-        ),
-      );
+      records
+        .feedRows(await tx.readOnce(tenant, records.feedSql(tenant, [{ def: patients, state: {}, facilities: null }, { def: visits, state: {}, facilities: null }], limit)))
+        .filter((r) => r.entity >= 0);
     expect((await rows(4)).map((r) => r.entity)).toEqual([0, 0, 0, 1, 1]);
     expect((await rows(2)).map((r) => r.entity)).toEqual([0, 0, 0]);
     expect((await rows(10)).map((r) => r.entity)).toEqual([0, 0, 0, 1, 1, 1]);
@@ -185,16 +170,20 @@ describe('RecordRepository feed: stored wire JSON and the column fallback', () =
     const mk = (facilityId: string): StoredRecord => ({ id: randomUUID(), version: 1, createdAt: at, updatedAt: at, deletedAt: null, fields: { facilityId, givenName: 'F' }, fieldVersions: {} });
     const [a, b] = [mk(odd), mk('f-2')];
     await tx.run(tenant, (t) => records.insert(t, def, tenant, [a, b]));
-    expect(await feed(tenant, def, 2, 10, null)).toHaveLength(2);
-    expect((await feed(tenant, def, 1, 10, [odd])).map((r) => r.id)).toEqual([a.id]);
-    expect((await feed(tenant, def, 1, 10, ['f-2'])).map((r) => r.id)).toEqual([b.id]);
-    expect(await feed(tenant, def, 0, 10, [])).toEqual([]);
+    expect(await feed(tenant, def, 10, null)).toHaveLength(2);
+    expect((await feed(tenant, def, 10, [odd])).map((r) => r.id)).toEqual([a.id]);
+    expect((await feed(tenant, def, 10, ['f-2'])).map((r) => r.id)).toEqual([b.id]);
+    expect(await feed(tenant, def, 10, [])).toEqual([]);
   });
 
-  it('refuses a feed position that is not digits (it is written into the statement)', () => {
+  it('refuses a feed position or snapshot that is not well formed (they are written into the statement)', () => {
     const def = ENTITIES[0];
-    expect(() => records.feedSql('t', [{ def, after: { xid: "1'::xid8) OR (true", seq: '0' }, facilities: null }], 10)).toThrow(/invalid feed position/);
-    expect(() => records.feedSql('t', [{ def, after: FEED_START, facilities: null }], 10, '1 OR 1=1')).toThrow(/invalid feed position/);
-    expect(() => records.feedSql('t', [{ def, after: FEED_START, facilities: null }], -1)).toThrow(/invalid feed limit/);
+    const target = '10:12:11';
+    expect(() => records.feedSql('t', [{ def, state: { window: { target, after: { xid: "1'::xid8) OR (true", seq: '0' } } }, facilities: null }], 10)).toThrow(/invalid feed position/);
+    for (const bad of ["1:2:' OR true --", '5:3:', '1:5:7', '1:9:4,3', '1:9:4,4']) {
+      expect(() => records.feedSql('t', [{ def, state: { done: bad }, facilities: null }], 10)).toThrow(/invalid feed snapshot/);
+      expect(() => records.feedSql('t', [{ def, state: { window: { target: bad, after: FEED_START } }, facilities: null }], 10)).toThrow(/invalid feed snapshot/);
+    }
+    expect(() => records.feedSql('t', [{ def, state: {}, facilities: null }], -1)).toThrow(/invalid feed limit/);
   });
 });

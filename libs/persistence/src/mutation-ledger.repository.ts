@@ -125,6 +125,8 @@ export interface LedgerEvent extends RelayEvent {
 interface RelayWindow {
   done: string;
   target: string;
+  /** The target was taken by this round (no window was carried over). */
+  fresh: boolean;
   afterXid: string | null;
   afterOrd: number | null;
   /** The page read filled its limit: the window may hold more. */
@@ -136,10 +138,12 @@ interface RelayWindow {
  * visible in the `done` snapshot is published; the current window holds what became visible
  * since, up to the `target` snapshot taken when the window opened, read in (xid, ord) pages. No
  * wait on the cluster's oldest transaction (a transaction still open at `target` is picked up by
- * a later window) and no row write per event: one position row per module per round.
+ * a later window) and no row write per event: at most one position row write per round, none
+ * in a round that found nothing (a window opened and not stored is simply opened again).
  */
 export class LedgerRelaySource implements RelaySource<LedgerEvent> {
   private window: RelayWindow | undefined;
+  private positioned = false;
 
   constructor(private readonly module: string) {}
 
@@ -149,12 +153,21 @@ export class LedgerRelaySource implements RelaySource<LedgerEvent> {
   }
 
   async pending(tx: Tx, limit: number): Promise<LedgerEvent[]> {
-    await tx.query(`INSERT INTO sync_ledger.relay_positions (module, done) VALUES ($1, '1:1:') ON CONFLICT (module) DO NOTHING`, [this.module]);
+    if (!this.positioned) {
+      await tx.query(`INSERT INTO sync_ledger.relay_positions (module, done) VALUES ($1, '1:1:') ON CONFLICT (module) DO NOTHING`, [this.module]);
+      this.positioned = true;
+    }
     const [pos] = await tx.query<RelayWindow>(
-      `UPDATE sync_ledger.relay_positions SET target = COALESCE(target, pg_current_snapshot()) WHERE module = $1
-       RETURNING done::text AS done, target::text AS target, after_xid::text AS "afterXid", after_ord AS "afterOrd"`,
+      `SELECT done::text AS done, COALESCE(target, pg_current_snapshot())::text AS target, target IS NULL AS fresh,
+              after_xid::text AS "afterXid", after_ord AS "afterOrd"
+         FROM sync_ledger.relay_positions WHERE module = $1`,
       [this.module],
     );
+    if (!pos) {
+      // The round that inserted it rolled back: insert again next round.
+      this.positioned = false;
+      throw new Error(`relay position of ${this.module} is missing`);
+    }
     this.window = pos;
     const after = pos.afterXid === null ? '' : `AND (m.xid, m.ord) > ($3::xid8, ${Number(pos.afterOrd)})`;
     const params = pos.afterXid === null ? [this.module, pos.done, pos.target] : [this.module, pos.done, pos.afterXid, pos.target];
@@ -182,13 +195,23 @@ export class LedgerRelaySource implements RelaySource<LedgerEvent> {
     if (!w) return;
     this.window = undefined;
     if (acked === events.length && !w.full) {
+      // A fresh window with nothing in it: `done` may stay as it is (nothing lies between).
+      if (events.length === 0 && w.fresh) return;
       // The window is read to its end and all of it is out: everything visible at `target` is.
-      await tx.query(`UPDATE sync_ledger.relay_positions SET done = target, target = NULL, after_xid = NULL, after_ord = NULL, updated_at = now() WHERE module = $1`, [this.module]);
+      await tx.query(`UPDATE sync_ledger.relay_positions SET done = $2::pg_snapshot, target = NULL, after_xid = NULL, after_ord = NULL, updated_at = now() WHERE module = $1`, [
+        this.module,
+        w.target,
+      ]);
       return;
     }
     const last = publishedPrefixEnd(events, acked);
     if (!last) return;
-    await tx.query(`UPDATE sync_ledger.relay_positions SET after_xid = $2::xid8, after_ord = $3, updated_at = now() WHERE module = $1`, [this.module, last.xid, last.ord]);
+    await tx.query(`UPDATE sync_ledger.relay_positions SET target = $2::pg_snapshot, after_xid = $3::xid8, after_ord = $4, updated_at = now() WHERE module = $1`, [
+      this.module,
+      w.target,
+      last.xid,
+      last.ord,
+    ]);
   }
 
   async lag(tx: Tx, cap = 100_000): Promise<{ pending: number; oldestSeconds: number }> {

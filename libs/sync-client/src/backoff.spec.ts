@@ -88,9 +88,11 @@ describe('SyncApi (HTTP)', () => {
     );
     await a.pull(null, 1000);
     await a.pull('abc+/=', 50, ['patients', 'visits']);
+    await a.pull('c2', 10, undefined, 'cp.sig');
     expect(calls.map((c) => c.url)).toEqual([
       'http://platform.test/api/v1/sync/pull?limit=1000',
       'http://platform.test/api/v1/sync/pull?cursor=abc%2B%2F%3D&limit=50&entities=patients%2Cvisits',
+      'http://platform.test/api/v1/sync/pull?cursor=c2&checkpoint=cp.sig&limit=10',
     ]);
   });
 

@@ -67,10 +67,14 @@ export class SyncApi {
     });
   }
 
-  /** `GET /api/v1/sync/pull?cursor=&limit=` (cursor omitted on a first sync). */
-  pull(cursor: string | null, limit: number, entities?: readonly string[]): Promise<PullPage> {
+  /**
+   * `GET /api/v1/sync/pull?cursor=&limit=` (cursor omitted on a first sync); `checkpoint`, a push
+   * answer's, makes the pull read at least what that push wrote.
+   */
+  pull(cursor: string | null, limit: number, entities?: readonly string[], checkpoint?: string): Promise<PullPage> {
     const q = new URLSearchParams();
     if (cursor !== null) q.set('cursor', cursor);
+    if (checkpoint !== undefined) q.set('checkpoint', checkpoint);
     q.set('limit', String(limit));
     if (entities && entities.length > 0) q.set('entities', entities.join(','));
     return this.request<PullPage>('GET', `/api/v1/sync/pull?${q.toString()}`);

@@ -199,6 +199,20 @@ describe('pull engine', () => {
     });
   });
 
+  it("sends the last push answer's checkpoint with the first page of the pull after it, and with no other", async () => {
+    for (let i = 0; i < 3; i++) platform.serverWrite('patients', 'create', `0193f0c2-0000-7000-8000-00000000020${i}`, patientData());
+    await client.write((tx) => tx.create('patients', patientData({ givenName: 'Mine' })));
+    await client.sync();
+    const [first, ...rest] = platform.pullRequests;
+    expect(first.checkpoint).toBe(`cp${platform.log.length}`);
+    expect(rest.length).toBeGreaterThan(0);
+    expect(rest.every((r) => r.checkpoint === undefined)).toBe(true);
+    // A sync that pushed nothing has no checkpoint to send.
+    platform.pullRequests.length = 0;
+    await client.sync();
+    expect(platform.pullRequests.every((r) => r.checkpoint === undefined)).toBe(true);
+  });
+
   it('never lets an older page overwrite a newer local version', async () => {
     const id = await client.write((tx) => tx.create('patients', patientData()));
     await client.sync();

@@ -42,7 +42,8 @@ export interface PullEngineDeps {
 export class PullEngine {
   constructor(private readonly deps: PullEngineDeps) {}
 
-  async pull(): Promise<PullReport> {
+  /** `checkpoint`: the last push answer's, sent with the first page (the pages after it are read later still). */
+  async pull(checkpoint?: string): Promise<PullReport> {
     const { store, backoff } = this.deps;
     const report: PullReport = { pages: 0, applied: 0, skipped: 0, deleted: 0, complete: false };
     let failures = 0;
@@ -50,7 +51,7 @@ export class PullEngine {
       const cursor = store.getSyncState().cursor;
       let page: PullPage;
       try {
-        page = await this.deps.api.pull(cursor, this.deps.limit, this.deps.entities);
+        page = await this.deps.api.pull(cursor, this.deps.limit, this.deps.entities, report.pages === 0 ? checkpoint : undefined);
         checkPage(page);
       } catch (e) {
         if (e instanceof SyncHttpError && e.retryable) {

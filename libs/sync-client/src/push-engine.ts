@@ -28,6 +28,8 @@ export interface PushReport {
   retryableRejections: number;
   /** Outbox entries that cancelled out locally (create then delete of a never-synced record). */
   cancelled: number;
+  /** The last push answer's read-your-writes checkpoint (the next pull sends it). */
+  checkpoint?: string;
 }
 
 export interface PushEngineHooks {
@@ -94,6 +96,7 @@ export class PushEngine {
       try {
         response = await this.deps.api.push(batch);
         checkResponse(batch, response);
+        if (typeof response.checkpoint === 'string') report.checkpoint = response.checkpoint;
       } catch (e) {
         if (e instanceof SyncHttpError && e.retryable) {
           stalled += 1;

@@ -369,7 +369,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       }
       if (options.pull !== false) {
         this.machine.transition('pulling');
-        report.pull = await this.pullEngine.pull();
+        report.pull = await this.pullEngine.pull(report.push?.checkpoint);
       }
       report.finishedAt = this.now();
       if (!this.closed) this.store.setSyncState({ lastSyncedAt: report.finishedAt, lastError: null });

@@ -63,7 +63,7 @@ export class FakePlatform {
     headers: Record<string, string>;
     body: { deviceId?: string; mutations: Mutation[] };
   }[] = [];
-  readonly pullRequests: { cursor: string | null; limit: number }[] = [];
+  readonly pullRequests: { cursor: string | null; limit: number; checkpoint?: string }[] = [];
   readonly resolveRequests: { conflictId: string; body: Record<string, unknown> }[] = [];
   /** Injected failures, consumed one per matching request. */
   readonly injections: { path: RegExp; injection: Injection }[] = [];
@@ -175,7 +175,9 @@ export class FakePlatform {
     } else if (method === 'GET' && url.pathname === '/api/v1/sync/pull') {
       const cursor = url.searchParams.get('cursor');
       const limit = Number(url.searchParams.get('limit') ?? 1000);
-      this.pullRequests.push({ cursor, limit });
+      const checkpoint = url.searchParams.get('checkpoint');
+      // The fake answers from its whole log at once, so a checkpoint asks for nothing more.
+      this.pullRequests.push({ cursor, limit, ...(checkpoint !== null ? { checkpoint } : {}) });
       res = json(200, this.pull(cursor, limit));
     } else if (method === 'GET' && url.pathname.startsWith('/api/v1/records/')) {
       const [, , , , entity, id] = url.pathname.split('/');
@@ -212,7 +214,7 @@ export class FakePlatform {
     for (const i of orderBatch(mutations)) {
       results[i] = this.applyOne(mutations[i], tracker);
     }
-    const response: PushResponse = { results, serverTime: this.now() };
+    const response: PushResponse = { results, serverTime: this.now(), checkpoint: `cp${this.log.length}` };
     return json(200, response);
   }
 

@@ -16,7 +16,7 @@ function aPage(overrides: Partial<PullPage> & { bytes?: number } = {}): PagedAhe
     serverTime: '2026-12-06T00:00:00.000Z',
     ...rest,
   };
-  return { page, next: { tenantId: 't1', positions: { patients: { xid: '7', seq: '9' } } } };
+  return { page, next: { tenantId: 't1', states: { patients: { done: '7:9:8' } } } };
 }
 
 /** A read-ahead with a hand-moved clock that records outcomes. */

@@ -36,7 +36,7 @@ export function pageBytes(page: PullPage): number {
  * with the cursor of the one before, so while it receives and parses one page the next is
  * already known: it is fetched from the modules at once and handed to the request that comes
  * with that cursor, from the same token and with the same query. A page fetched ahead is an
- * ordinary page taken a moment earlier: its high-water mark is older, which delays a change
+ * ordinary page taken a moment earlier: its snapshot is older, which delays a change
  * (to the next page) and never skips one, as for any pull. Nothing depends on the page being
  * here: a request that finds none (another instance, a new token, expired) computes its own.
  */

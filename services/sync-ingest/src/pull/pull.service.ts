@@ -8,8 +8,7 @@ import {
 import { Principal, defineAbilityFor } from '@clinisync/auth';
 import {
   ENTITIES,
-  FEED_START,
-  FeedPosition,
+  FeedState,
   InvalidCursorError,
   PullCursor,
   advanceCursor,
@@ -22,9 +21,11 @@ import { SyncIngestError } from '../push/push.errors';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { PullPage, noChanges } from './pull-response';
 import { PagedAhead, PullReadAhead } from './pull-read-ahead';
+import { CheckpointCodec } from './checkpoint';
 
 export interface PullQuery {
   cursor?: string;
+  checkpoint?: string;
   limit?: string;
   entities?: string;
   tenantId?: string;
@@ -37,10 +38,13 @@ export interface PullContext {
 }
 
 /**
- * Pull (PROTOCOL.md "Pull"): decode and verify the cursor, take one high-water mark, fan out to
- * the modules in relation order filling the page, and return WatermelonDB-shaped changes with
- * a cursor that only moves forward. A page with more to come starts fetching the next one for
- * the same caller (`PullReadAhead`).
+ * Pull (PROTOCOL.md "Pull"): decode and verify the cursor, fan out to the modules in relation
+ * order filling the page, and return WatermelonDB-shaped changes with a cursor of per-entity
+ * snapshot states (sync-core `FeedState`). A page with more to come starts fetching the next
+ * one for the same caller (`PullReadAhead`). A pull given a push's checkpoint reads afresh: a
+ * page fetched ahead may predate the push, while a fresh read opens windows at a snapshot taken
+ * after the push committed (a window carried over from before ends with `hasMore`), so the
+ * pulls up to `hasMore: false` hold everything the push wrote.
  */
 export class PullService {
   constructor(
@@ -48,6 +52,7 @@ export class PullService {
     private readonly cursorSecret: string,
     private readonly clock: () => Date = () => new Date(),
     private readonly readAhead: PullReadAhead = new PullReadAhead({ ttlMs: 0, maxBytes: 0 }),
+    private readonly checkpoints: CheckpointCodec = new CheckpointCodec(cursorSecret),
   ) {}
 
   /** One page of changes; `encodePullResponse` writes it as the PROTOCOL.md `PullResponse`. */
@@ -58,18 +63,14 @@ export class PullService {
     }
     const limit = this.limit(query.limit);
     const entities = this.entities(principal, query.entities);
-    let cursor: PullCursor = { tenantId: principal.tenantId, positions: {} };
-    if (query.cursor) {
-      try {
-        cursor = decodePullCursor(query.cursor, this.cursorSecret, principal.tenantId);
-      } catch (e) {
-        if (e instanceof InvalidCursorError) throw new SyncIngestError(ApiErrorCode.INVALID_CURSOR, e.message, [{ path: 'cursor', message: e.message }]);
-        throw e;
-      }
-    }
+    const cursor: PullCursor = query.cursor
+      ? this.decoded('cursor', () => decodePullCursor(query.cursor as string, this.cursorSecret, principal.tenantId))
+      : { tenantId: principal.tenantId, states: {} };
+    const checkpoint = query.checkpoint ? this.decoded('checkpoint', () => this.checkpoints.decode(query.checkpoint as string, principal.tenantId)) : undefined;
     const key = PullReadAhead.key(ctx.token, query.cursor ?? '', limit, entities);
     const ahead = await this.readAhead.take(key);
-    const { page, next } = ahead ?? (await this.page(ctx, cursor, limit, entities));
+    const fresh = checkpoint ? undefined : ahead;
+    const { page, next } = fresh ?? (await this.page(ctx, cursor, limit, entities));
     if (page.hasMore && this.readAhead.enabled) {
       this.readAhead.offer(PullReadAhead.key(ctx.token, page.cursor, limit, entities), () => this.page(ctx, next, limit, entities));
     }
@@ -77,13 +78,19 @@ export class PullService {
     return { ...page, serverTime: this.clock().toISOString() };
   }
 
-  /**
-   * Fills one page from the modules. Each module reads below its own snapshot's xmin, so every
-   * entity's position moves only over transactions that can no longer commit.
-   */
+  private decoded<T>(path: 'cursor' | 'checkpoint', decode: () => T): T {
+    try {
+      return decode();
+    } catch (e) {
+      if (e instanceof InvalidCursorError) throw new SyncIngestError(ApiErrorCode.INVALID_CURSOR, e.message, [{ path, message: e.message }]);
+      throw e;
+    }
+  }
+
+  /** Fills one page from the modules, each reading at its own snapshot. */
   private async page(ctx: PullContext, cursor: PullCursor, limit: number, entities: string[]): Promise<PagedAhead> {
     const changes: PullPage['changes'] = new Map(entities.map((e) => [e, noChanges()]));
-    const next: Record<string, FeedPosition> = {};
+    const next: Record<string, FeedState> = {};
     let remaining = limit;
     let hasMore = false;
     for (const module of moduleOrder()) {
@@ -95,7 +102,7 @@ export class PullService {
       }
       const pages = await this.feed(module, ctx, {
         limit: remaining,
-        entities: mine.map((entity) => ({ entity, after: cursor.positions[entity] ?? FEED_START })),
+        entities: mine.map((entity) => ({ entity, state: cursor.states[entity] ?? {} })),
       });
       for (const page of pages) {
         // An entity belongs to one module, so its page is the whole of its changes.
@@ -110,7 +117,7 @@ export class PullService {
     return { page: { changes, cursor: encodePullCursor(advanced, this.cursorSecret), hasMore, serverTime: this.clock().toISOString() }, next: advanced };
   }
 
-  private async feed(module: ModuleName, ctx: PullContext, req: { limit: number; entities: { entity: string; after: FeedPosition }[] }): Promise<FeedEntityPage[]> {
+  private async feed(module: ModuleName, ctx: PullContext, req: { limit: number; entities: { entity: string; state: FeedState }[] }): Promise<FeedEntityPage[]> {
     try {
       const reply = await this.modules.feed(module, { tenantId: ctx.principal.tenantId, correlationId: ctx.correlationId, token: ctx.token, ...req });
       return reply.pages;
@@ -142,3 +149,4 @@ export class PullService {
     return ENTITIES.filter((e) => requested.includes(e.name) && ability.can('read', e.name)).map((e) => e.name);
   }
 }
+
