@@ -169,20 +169,30 @@ export class LedgerRelaySource implements RelaySource<LedgerEvent> {
       throw new Error(`relay position of ${this.module} is missing`);
     }
     this.window = pos;
-    const after = pos.afterXid === null ? '' : `AND (m.xid, m.ord) > ($3::xid8, ${Number(pos.afterOrd)})`;
-    const params = pos.afterXid === null ? [this.module, pos.done, pos.target] : [this.module, pos.done, pos.afterXid, pos.target];
-    const target = `$${params.length}::pg_snapshot`;
+    // Two index ranges, each read in (xid, ord) order and only up to the page size, so a backlog
+    // costs one page rather than a scan and sort of every wide row after `done` (once the relay's
+    // main cost): the xids in flight at `done`, passed as a literal array so the planner sees
+    // them (none: no branch), and [xmax(done), xmax(target)).
+    const n = Math.max(1, Math.floor(limit));
+    const params: unknown[] = [this.module, pos.done, pos.target];
+    const after = pos.afterXid === null ? '' : `AND (m.xid, m.ord) > ($${params.push(pos.afterXid)}::xid8, ${Number(pos.afterOrd)})`;
+    const cols = `m.xid, m.ord, m.tenant_id, m.aggregate_id, m.version, m.subject, m.event, m.created_at, m.event_id`;
+    const visible = `m.module = $1 AND m.event IS NOT NULL AND pg_visible_in_snapshot(m.xid, $3::pg_snapshot) ${after}`;
+    const branches = [
+      `(SELECT ${cols} FROM sync_ledger.mutations m
+         WHERE m.xid >= pg_snapshot_xmax($2::pg_snapshot) AND m.xid < pg_snapshot_xmax($3::pg_snapshot) AND ${visible}
+         ORDER BY m.xid, m.ord LIMIT ${n})`,
+    ];
+    const inFlight = snapshotXips(pos.done);
+    if (inFlight.length > 0) {
+      branches.push(`(SELECT ${cols} FROM sync_ledger.mutations m
+         WHERE m.xid = ANY($${params.push(inFlight)}::xid8[]) AND ${visible}
+         ORDER BY m.xid, m.ord LIMIT ${n})`);
+    }
     const rows = await tx.query<Omit<LedgerEvent, 'ord'> & { ord: number }>(
-      `SELECT * FROM (
-         SELECT m.xid::text AS xid, m.ord, m.tenant_id AS "tenantId", m.aggregate_id::text AS "aggregateId", m.version, m.subject, m.event AS payload,
-                m.created_at AS "createdAt", m.event_id::text AS id
-           FROM sync_ledger.mutations m
-          WHERE m.module = $1 AND m.event IS NOT NULL AND m.xid IN (SELECT pg_snapshot_xip($2::pg_snapshot)) AND pg_visible_in_snapshot(m.xid, ${target}) ${after}
-         UNION ALL
-         SELECT m.xid::text, m.ord, m.tenant_id, m.aggregate_id::text, m.version, m.subject, m.event, m.created_at, m.event_id::text
-           FROM sync_ledger.mutations m
-          WHERE m.module = $1 AND m.event IS NOT NULL AND m.xid >= pg_snapshot_xmax($2::pg_snapshot) AND pg_visible_in_snapshot(m.xid, ${target}) ${after}
-       ) AS w ORDER BY w.xid::xid8, w.ord LIMIT ${Math.max(1, Math.floor(limit))}`,
+      `SELECT w.xid::text AS xid, w.ord, w.tenant_id AS "tenantId", w.aggregate_id::text AS "aggregateId", w.version, w.subject, w.event AS payload,
+              w.created_at AS "createdAt", w.event_id::text AS id
+         FROM (${branches.join(' UNION ALL ')}) AS w ORDER BY w.xid, w.ord LIMIT ${n}`,
       params,
     );
     this.window.full = rows.length >= limit;
@@ -225,6 +235,12 @@ export class LedgerRelaySource implements RelaySource<LedgerEvent> {
     );
     return { pending: Number(row?.pending ?? 0), oldestSeconds: row?.oldest ?? 0 };
   }
+}
+
+/** The xids in flight in a `pg_snapshot` text (`xmin:xmax:xip,xip`). */
+function snapshotXips(snapshot: string): string[] {
+  const xips = snapshot.split(':')[2] ?? '';
+  return xips === '' ? [] : xips.split(',');
 }
 
 /**

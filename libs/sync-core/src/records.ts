@@ -81,7 +81,7 @@ export function fieldsChangedSince(record: StoredRecord, baseVersion: number): s
     .sort();
 }
 
-const NAMESPACE_HEX = '6f0c3b8e9a1d4c2b8e7f5a4d3c2b1a09';
+const NAMESPACE = Buffer.from('6f0c3b8e9a1d4c2b8e7f5a4d3c2b1a09', 'hex');
 
 /**
  * The conflict id of a mutation is derived from its key (UUID v5-style over sha1), so a module
@@ -101,7 +101,7 @@ export function changeEventIdFor(tenantId: string, clientMutationId: string): st
 
 /** A version-5 style UUID of `name` in the CliniSync namespace. */
 function nameBasedUuid(name: string): string {
-  const h = createHash('sha1').update(Buffer.from(NAMESPACE_HEX, 'hex')).update(name).digest();
+  const h = createHash('sha1').update(NAMESPACE).update(name).digest();
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');
