@@ -48,8 +48,6 @@ SELECT create_distributed_table('patients.clinical_notes', 'tenant_id', colocate
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'patients.clinical_notes'::regclass);
 SELECT create_distributed_table('patients.appointments', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'patients.appointments'::regclass);
-SELECT create_distributed_table('patients.inbox', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
- WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'patients.inbox'::regclass);
 SELECT create_distributed_table('patients.outbox', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'patients.outbox'::regclass);
 
@@ -63,8 +61,6 @@ SELECT create_distributed_table('pharmacy.prescription_items', 'tenant_id', colo
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pharmacy.prescription_items'::regclass);
 SELECT create_distributed_table('pharmacy.dispensing_records', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pharmacy.dispensing_records'::regclass);
-SELECT create_distributed_table('pharmacy.inbox', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
- WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pharmacy.inbox'::regclass);
 SELECT create_distributed_table('pharmacy.outbox', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pharmacy.outbox'::regclass);
 
@@ -74,8 +70,6 @@ SELECT create_distributed_table('inventory.stock_movements', 'tenant_id', coloca
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'inventory.stock_movements'::regclass);
 SELECT create_distributed_table('inventory.stock_levels', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'inventory.stock_levels'::regclass);
-SELECT create_distributed_table('inventory.inbox', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
- WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'inventory.inbox'::regclass);
 SELECT create_distributed_table('inventory.outbox', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')
  WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'inventory.outbox'::regclass);
 SELECT create_distributed_table('inventory.processed_events', 'tenant_id', colocate_with => 'sync_ingest.sync_mutations')

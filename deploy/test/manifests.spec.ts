@@ -1,7 +1,7 @@
 /**
  * Invariants of the deployment files: Kubernetes manifests and kustomizations under deploy/,
  * docker-compose.yml, the NATS configs, the Citus script, and the copies of gateway files that the
- * overlays carry. Pure file checks, plus `kubectl kustomize` of both overlays when kubectl exists.
+ * overlays carry. Pure file checks, plus `kubectl kustomize` of every overlay (kubectl is required).
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -205,6 +205,27 @@ function exposureViolations(objects: K8sObject[]): string[] {
     .map((o) => `${idOf(o)}: only kong-proxy may be exposed outside the cluster`);
 }
 
+/** Every pod runs as a non-root user, and no container can gain privileges or write its image. */
+function securityViolations(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of objects.filter((x) => workloadKinds.has(x.kind))) {
+    const pod = obj(podSpec(o)['securityContext']);
+    for (const c of containers(o)) {
+      const id = `${idOf(o)}/${str(c['name'])}`;
+      const sc = obj(c['securityContext']);
+      const setting = (key: string): unknown => (sc[key] !== undefined ? sc[key] : pod[key]);
+      if (setting('runAsNonRoot') !== true) out.push(`${id}: runAsNonRoot is not true`);
+      if (setting('runAsUser') === 0) out.push(`${id}: runs as uid 0`);
+      if (sc['privileged'] === true) out.push(`${id}: privileged`);
+      if (sc['allowPrivilegeEscalation'] !== false) out.push(`${id}: allowPrivilegeEscalation is not false`);
+      if (sc['readOnlyRootFilesystem'] !== true) out.push(`${id}: readOnlyRootFilesystem is not true`);
+      if (!arr(at(sc, 'capabilities', 'drop')).includes('ALL'))
+        out.push(`${id}: does not drop ALL capabilities`);
+    }
+  }
+  return out;
+}
+
 function imageViolations(objects: K8sObject[]): string[] {
   const out: string[] = [];
   for (const o of objects.filter((x) => workloadKinds.has(x.kind))) {
@@ -222,6 +243,7 @@ const allChecks = (objects: K8sObject[]): string[] => [
   ...hpaViolations(objects),
   ...secretViolations(objects),
   ...exposureViolations(objects),
+  ...securityViolations(objects),
   ...imageViolations(objects),
 ];
 
@@ -413,23 +435,61 @@ describe('withDevIssuerKey (local docker-compose with npm run token keys)', () =
 });
 
 // `kubectl kustomize` is kustomize itself: rendering catches broken patches, generators and name
-// references that the file checks above cannot see.
+// references that the file checks above cannot see. It renders offline; kubectl is required (.ci/run
+// installs it), so these checks fail rather than skip when it is missing.
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-const describeIfKubectl = kubectl.status === 0 ? describe : describe.skip;
+const KUBECTL_MISSING =
+  'kubectl is required to render the overlays (`kubectl kustomize`) but was not found on PATH: ' +
+  'install it (Debian: apt-get install -y kubectl; .ci/run does this) and run again';
+const overlays = readdirSync(join(deployDir, 'overlays'))
+  .filter((name) => existsSync(join(deployDir, 'overlays', name, 'kustomization.yaml')))
+  .sort();
 
-describeIfKubectl.each(['dev', 'prod'])('kubectl kustomize deploy/overlays/%s', (overlay) => {
+/** Kinds every overlay must render, with the names of the objects of that kind it must hold. */
+const RENDERED: Record<string, string[]> = {
+  Namespace: [],
+  Deployment: ['sync-ingest', 'audit', 'patients', 'pharmacy', 'inventory', 'kong', 'redis'],
+  Service: ['sync-ingest', 'audit', 'patients', 'pharmacy', 'inventory', 'redis', 'kong-proxy'],
+  PodDisruptionBudget: ['sync-ingest', 'audit', 'patients', 'pharmacy', 'inventory', 'kong', 'redis'],
+  StatefulSet: ['nats'],
+  Job: [],
+  HorizontalPodAutoscaler: ['sync-ingest'],
+  ConfigMap: [],
+};
+
+it('finds kubectl and both overlays to render', () => {
+  expect({ kubectl: kubectl.status === 0 ? 'found' : KUBECTL_MISSING }).toEqual({ kubectl: 'found' });
+  expect(overlays).toEqual(['dev', 'prod']);
+});
+
+describe.each(overlays)('kubectl kustomize deploy/overlays/%s', (overlay) => {
   let objects: K8sObject[] = [];
   beforeAll(() => {
+    if (kubectl.status !== 0) throw new Error(KUBECTL_MISSING);
     const run = spawnSync('kubectl', ['kustomize', join(deployDir, 'overlays', overlay)], {
       encoding: 'utf8',
     });
-    if (run.status !== 0) throw new Error(`kubectl kustomize failed: ${run.stderr}`);
+    if (run.status !== 0)
+      throw new Error(`kubectl kustomize deploy/overlays/${overlay} failed: ${run.stderr}`);
     objects = parseYamlDocs(run.stdout, `overlay ${overlay}`).filter(isK8s);
   });
 
   it('renders objects that satisfy the invariants', () => {
     expect(objects.length).toBeGreaterThan(20);
     expect(allChecks(objects)).toEqual([]);
+  });
+
+  it('renders every kind the platform needs, with the objects of each', () => {
+    for (const [kind, names] of Object.entries(RENDERED)) {
+      const rendered = objects.filter((o) => o.kind === kind).map(nameOf);
+      expect({ kind, present: rendered.length > 0 }).toEqual({ kind, present: true });
+      expect({ kind, names: rendered }).toEqual({ kind, names: expect.arrayContaining(names) as unknown });
+    }
+    for (const o of objects.filter((x) => workloadKinds.has(x.kind)))
+      expect({ id: idOf(o), containers: containers(o).length > 0 }).toEqual({
+        id: idOf(o),
+        containers: true,
+      });
   });
 
   it('puts everything in the overlay namespace', () => {

@@ -238,22 +238,48 @@ describe('gateway plugins', () => {
     }
   });
 
-  it('allows only the auditor group on audit routes, and no acl elsewhere', () => {
+  it('allows only the auditor group on audit routes and only the clinical group on every other route', () => {
     expect(auditRoutes).toHaveLength(4);
-    for (const route of auditRoutes) {
+    for (const route of routes) {
       const acl = pluginOf(route, 'acl');
-      expect(acl['allow']).toEqual(['auditor']);
+      expect({ route: route.name, allow: acl['allow'] }).toEqual({ route: route.name, allow: [route.service === 'audit' ? 'auditor' : 'clinical'] });
       expect(acl['deny']).toBeUndefined();
+      expect(acl['hide_groups_header']).toBe(true);
     }
-    for (const route of routes.filter((r) => r.service !== 'audit'))
-      expect(route.plugins).not.toContain('acl');
+    expect(routes.filter((r) => r.service !== 'audit').length).toBeGreaterThan(0);
   });
 
-  it('gives the dev issuer consumer the groups its users need', () => {
+  it('puts each consumer (issuer) only in the ACL groups of the roles it issues', () => {
+    for (const consumer of doc['consumers'] as Doc[]) {
+      const groups = ((consumer['acls'] as Doc[] | undefined) ?? []).map((a) => a['group']);
+      expect(groups.length).toBeGreaterThan(0);
+      for (const group of groups) expect(['clinical', 'auditor']).toContain(group);
+    }
+    // The dev issuer (`npm run token`) signs every role, so it is in both groups.
     const dev = (doc['consumers'] as Doc[]).find((c) =>
       ((c['jwt_secrets'] as Doc[] | undefined) ?? []).some((s) => s['key'] === DEV_ISSUER),
     );
-    expect(((dev?.['acls'] as Doc[] | undefined) ?? []).map((a) => a['group'])).toContain('auditor');
+    expect(((dev?.['acls'] as Doc[] | undefined) ?? []).map((a) => a['group']).sort()).toEqual(['auditor', 'clinical']);
+  });
+
+  it('gives production one issuer per role group: a clinical one and an auditors\' one, never both', () => {
+    const prod = parse(readFileSync(join(gatewayDir, '..', 'deploy', 'overlays', 'prod', 'kong-consumers.yml'), 'utf8')) as Doc;
+    const groupsOf = (c: Doc) => ((c['acls'] as Doc[] | undefined) ?? []).map((a) => a['group']);
+    const consumers = prod['consumers'] as Doc[];
+    for (const consumer of consumers) expect({ consumer: consumer['username'], groups: groupsOf(consumer).length }).toEqual({ consumer: consumer['username'], groups: 1 });
+    expect(consumers.map(groupsOf).flat().sort()).toEqual(['auditor', 'clinical']);
+  });
+
+  it.each<[string, string, string]>([
+    ['a clinical issuer', 'POST', '/api/v1/sync/push'],
+    ['a clinical issuer', 'GET', '/api/v1/records/patients'],
+    ['an auditors\' issuer', 'GET', '/api/v1/audit/events'],
+  ])('lets only %s through %s %s', (_who, method, path) => {
+    const route = findKongRoute(routes, method, path) as KongRoute;
+    const allowed = (groups: string[]) => (pluginOf(route, 'acl')['allow'] as string[]).some((g) => groups.includes(g));
+    const clinicalOnly = ['clinical'];
+    const auditorOnly = ['auditor'];
+    expect([allowed(clinicalOnly), allowed(auditorOnly)]).toEqual(route.service === 'audit' ? [false, true] : [true, false]);
   });
 
   it('limits request bodies to 2 MiB on every route (= sync-ingest BODY_LIMIT_BYTES)', () => {

@@ -104,6 +104,22 @@ describe('conflict resolution (PROTOCOL.md Conflicts)', () => {
     expect(done.json).toMatchObject({ status: 'resolved' });
   });
 
+  it('authorizes a resolution as resolve, not as its op: an admin who may not update patients applies client_wins at a facility outside its own', async () => {
+    const { patient, b } = await conflictOnPhone();
+    const admin = await p.token({ sub: 'admin-2', roles: ['admin'], facilities: ['f-9'] });
+    // The same update as a plain push is refused to the admin, and changes nothing.
+    const direct = await push(p.baseUrl, admin, { mutations: [aPatientUpdate(patient.id, 2, { phone: '+254700000003' })] });
+    expect(direct.status).toBe(200);
+    expect(direct.json.results?.[0]).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
+    expect(await record(patient.id)).toMatchObject({ version: 2, phone: '+254700000001', address: null });
+    // As a resolution (the module's op is `update`, the action checked is `resolve`) it is written,
+    // at the record's facility f-1 which is not the admin's.
+    const r = await resolve(admin, b?.conflictId as string, { resolution: 'client_wins', reason: 'records office decision' });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ status: 'resolved', resolution: 'client_wins', version: 3 });
+    expect(await record(patient.id)).toMatchObject({ version: 3, phone: '+254700000002', address: 'Kisumu' });
+  });
+
   it('resolving twice is 409', async () => {
     const { b } = await conflictOnPhone();
     expect((await resolve(clinician, b?.conflictId as string, { resolution: 'client_wins' })).status).toBe(200);
@@ -150,6 +166,34 @@ describe('conflict resolution (PROTOCOL.md Conflicts)', () => {
     }
     // Once the audit store works again, the same resolution goes through.
     expect((await resolve(clinician, b?.conflictId as string, { resolution: 'client_wins' })).status).toBe(200);
+  });
+
+  it('pages the list with a signed cursor: a tampered, hand-built or other tenant\'s cursor is 400 INVALID_CURSOR naming cursor', async () => {
+    await conflictOnPhone();
+    await conflictOnPhone();
+    const list = async (token: string, query: string) => {
+      const res = await fetch(`${p.baseUrl}/api/v1/sync/conflicts?status=open&${query}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, json: (await res.json()) as { items?: { id: string }[]; cursor?: string | null; error?: { code: string; details?: { path: string }[] } } };
+    };
+    const first = await list(clinician, 'limit=1');
+    const cursor = first.json.cursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    const second = await list(clinician, `limit=1&cursor=${cursor}`);
+    expect(second.status).toBe(200);
+    expect(second.json.items?.[0]?.id).not.toBe(first.json.items?.[0]?.id);
+    const [body, mac] = cursor.split('.');
+    const position = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { a: [string, string] };
+    const forged = Buffer.from(JSON.stringify({ ...position, a: ['2000-01-01T00:00:00.000Z', position.a[1]] })).toString('base64url');
+    const otherTenant = await p.token({ tenantId: 't9', sub: 'dr-t9', roles: ['clinician'], facilities: ['f-1'] });
+    const answers = [
+      await list(clinician, `cursor=${forged}.${mac}`),
+      await list(clinician, `cursor=${Buffer.from(JSON.stringify(position.a)).toString('base64url')}`),
+      await list(otherTenant, `cursor=${cursor}`),
+    ];
+    for (const a of answers) {
+      expect([a.status, a.json.error?.code]).toEqual([400, 'INVALID_CURSOR']);
+      expect(a.json.error?.details?.[0]?.path).toBe('cursor');
+    }
   });
 
   it('validates the resolution body', async () => {

@@ -100,5 +100,7 @@ describe('gateway/kong.yml against the services real routes', () => {
       expect([k.name, k.plugins.includes('acl')]).toEqual([k.name, true]);
       expect(k.pluginConfig.acl).toMatchObject({ allow: ['auditor'] });
     }
+    // And the clinical issuers' acl on every other route (issue 19: ACL groups per role).
+    for (const k of kong.filter((x) => x.service !== 'audit')) expect([k.name, k.pluginConfig.acl?.['allow']]).toEqual([k.name, ['clinical']]);
   });
 });

@@ -113,11 +113,30 @@ describe('single-operation queue API (PROTOCOL.md Single-operation queue)', () =
   });
 
   it('validates a queued operation like push, with the queue field names', async () => {
-    const bad = await call('POST', 'queue', nurse, { deviceId: 'k', operation: 'UPSERT', resourceType: 'patients', resourceId: newId(), data: {} });
+    type Detail = { path: string; message: string };
+    const errorOf = (json: Record<string, unknown>) => json.error as { code: string; details?: Detail[] };
+    const bad = await call('POST', 'queue', nurse, { deviceId: 'k-val', operation: 'UPSERT', resourceType: 'patients', resourceId: newId(), data: {} });
     expect(bad.status).toBe(400);
-    const badType = await call('POST', 'queue', nurse, { deviceId: 'k', operation: 'CREATE', resourceType: 'spaceships', resourceId: newId(), data: {} });
+    expect(errorOf(bad.json)).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'operation' }] });
+    const badType = await call('POST', 'queue', nurse, { deviceId: 'k-val', operation: 'CREATE', resourceType: 'spaceships', resourceId: newId(), data: {} });
     expect(badType.status).toBe(400);
-    expect(JSON.stringify(badType.json)).toContain('resourceType');
-    expect(aPatientCreate()).toBeTruthy();
+    expect(errorOf(badType.json).code).toBe('VALIDATION_FAILED');
+    expect(errorOf(badType.json).details?.map((d) => d.path)).toContain('resourceType');
+
+    // The same invalid operation as a push mutation: the same failures, at the push paths.
+    const invalid = { resourceId: 'not-a-uuid', data: { facilityId: 'f-1' }, createdAtClient: 'yesterday' };
+    const queued = await call('POST', 'queue', nurse, { deviceId: 'k-val', operation: 'UPDATE', resourceType: 'patients', version: 'one', ...invalid });
+    const pushed = await push(p.baseUrl, nurse, { deviceId: 'k-val', mutations: [{ clientMutationId: randomUUID(), entity: 'patients', op: 'update', id: invalid.resourceId, baseVersion: 'one', data: invalid.data, occurredAt: invalid.createdAtClient }] });
+    expect([queued.status, pushed.status]).toEqual([400, 400]);
+    const queueDetails = errorOf(queued.json).details ?? [];
+    const pushDetails = (pushed.json as unknown as { error: { details?: Detail[] } }).error.details ?? [];
+    expect(queueDetails.map((d) => d.path)).toEqual(expect.arrayContaining(['resourceId', 'version', 'createdAtClient']));
+    expect(queueDetails.some((d) => d.path.startsWith('mutations'))).toBe(false);
+    const queueNames: Record<string, string> = { id: 'resourceId', baseVersion: 'version', occurredAt: 'createdAtClient', entity: 'resourceType', op: 'operation' };
+    const asQueue = (d: Detail) => ({ path: d.path.replace(/^mutations\[0\]\.?/, '').replace(/^(\w+)/, (m) => queueNames[m] ?? m), message: d.message });
+    expect(queueDetails).toEqual(pushDetails.map(asQueue));
+
+    // Nothing invalid was queued.
+    expect((await call('GET', 'pending?deviceId=k-val', nurse)).json.items).toEqual([]);
   });
 });

@@ -46,4 +46,29 @@ describe('online-mode reads (PROTOCOL.md Online-mode reads)', () => {
     expect(second.json.cursor).toBeNull();
     expect(new Set([...(first.json.items ?? []), ...(second.json.items ?? [])].map((v) => v.id))).toEqual(new Set(visits.map((v) => v.id)));
   });
+
+  it('refuses a tampered, hand-built, other-list or other-tenant cursor with 400 INVALID_CURSOR naming cursor', async () => {
+    const nurse = await p.token({ tenantId: 'r4', roles: ['nurse'], facilities: ['*'] });
+    const patient = aPatientCreate();
+    await push(p.baseUrl, nurse, { mutations: [patient, aVisitCreate(patient.id), aVisitCreate(patient.id)] });
+    const first = await get(nurse, `visits?patientId=${patient.id}&limit=1`);
+    const cursor = first.json.cursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    expect((await get(nurse, `visits?patientId=${patient.id}&limit=1&cursor=${cursor}`)).status).toBe(200);
+    const [body, mac] = cursor.split('.');
+    const position = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { a: [string, string] };
+    const forged = Buffer.from(JSON.stringify({ ...position, a: [position.a[0], newId()] })).toString('base64url');
+    const other = await p.token({ tenantId: 'r5', roles: ['nurse'], facilities: ['*'] });
+    const answers = [
+      await get(nurse, `visits?patientId=${patient.id}&cursor=${forged}.${mac}`),
+      // The unsigned form these lists used to hand out: a bare base64url position.
+      await get(nurse, `visits?patientId=${patient.id}&cursor=${Buffer.from(JSON.stringify(position.a)).toString('base64url')}`),
+      await get(nurse, `patients?cursor=${cursor}`),
+      await get(other, `visits?patientId=${patient.id}&cursor=${cursor}`),
+    ];
+    for (const a of answers) {
+      expect([a.status, a.json.error?.code]).toEqual([400, 'INVALID_CURSOR']);
+      expect((a.json.error as { details?: { path: string }[] }).details?.[0]?.path).toBe('cursor');
+    }
+  });
 });

@@ -38,7 +38,7 @@ const ROOT = resolve(__dirname, '..', '..');
  * The whole push path for real: a fresh database, a private JetStream server, the patients,
  * pharmacy and inventory modules and sync-ingest as Nest apps over HTTP and NATS. Nothing is mocked.
  */
-export async function startPlatform(): Promise<Platform> {
+export async function startPlatform(envOverrides: Record<string, string> = {}): Promise<Platform> {
   const db = await createTestDatabase(PLATFORM_PLANS);
   const nats = await startTestNats();
   const issuerDir = mkdtempSync(join(tmpdir(), 'clinisync-issuer-'));
@@ -62,6 +62,7 @@ export async function startPlatform(): Promise<Platform> {
     MODULE_RPC_TIMEOUT_MS: '5000',
     OUTBOX_POLL_MS: '50',
     DB_POOL_SIZE: '10',
+    ...envOverrides,
   };
   let patients: INestApplication | undefined;
   let patientsProcess: ChildProcess | undefined;

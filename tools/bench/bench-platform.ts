@@ -100,7 +100,8 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
   const [ingestPort, patientsPort] = [await freePort(), await freePort()];
   const env = {
     ...process.env,
-    NODE_ENV: 'production',
+    // Not production: that refuses the dev issuer and test roles the bench runs with.
+    NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     DATABASE_URL: db.ownerUrl,
     DATABASE_APP_USER: TEST_ROLES.app.user,

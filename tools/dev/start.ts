@@ -9,10 +9,12 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
+import { Transform } from 'node:stream';
 import { Client } from 'pg';
-import { CommonConfig, loadConfig } from '@clinisync/observability';
+import PinoPretty from 'pino-pretty';
 import { ensureDevIssuerKeys } from '@clinisync/auth';
 import { migratePlatform } from '../migrate/migrate';
+import { platformStartConfig } from './platform-config';
 import { serviceNodeArgs } from '../runtime/service-node-args';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -100,20 +102,59 @@ async function waitReady(port: number, timeoutMs = 60_000): Promise<boolean> {
   return false;
 }
 
+function prettyWanted(env: NodeJS.ProcessEnv): boolean {
+  return env.LOG_FORMAT === 'pretty' || (env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true);
+}
+
+/** Nest's start-up chatter (module wiring, route mapping): noise for a person, kept in JSON mode. */
+const BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestMicroservice', 'NestApplication']);
+
+function prettyLogs(): NodeJS.WritableStream {
+  const pretty = PinoPretty({
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,service,context,req,res,responseTime,correlationId',
+    messageFormat: '{service}: {msg}{if req} {req.method} {req.url} {res.statusCode} {responseTime}ms{end}',
+    destination: 1,
+    sync: true,
+  });
+  let rest = '';
+  const filter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop() ?? '';
+      const kept = lines.filter((line) => {
+        try {
+          return !BOOT_CONTEXTS.has((JSON.parse(line) as { context?: string }).context ?? '');
+        } catch {
+          return true; // not a log record: shown as it is
+        }
+      });
+      done(null, kept.length > 0 ? `${kept.join('\n')}\n` : '');
+    },
+  });
+  filter.pipe(pretty);
+  return filter;
+}
+
 async function main(): Promise<void> {
   const env = { ...process.env };
+  platformStartConfig(env); // fails before Postgres or NATS is touched (production: no dev defaults)
   env.DATABASE_URL = await ensurePostgres(env);
   env.NATS_URL = await ensureNats(env);
-  const config = loadConfig(CommonConfig, env);
-  await ensureDevIssuerKeys(resolve(ROOT, config.AUTH_DEV_ISSUER_DIR));
+  const config = platformStartConfig(env);
+  if (config.NODE_ENV !== 'production') await ensureDevIssuerKeys(resolve(ROOT, config.AUTH_DEV_ISSUER_DIR));
   env.AUTH_DEV_ISSUER_DIR = resolve(ROOT, config.AUTH_DEV_ISSUER_DIR);
   await migratePlatform(config, log);
 
   for (const s of PLATFORM_SERVICES) {
     const child = spawn(process.execPath, [...serviceNodeArgs(s.name, env), resolve(ROOT, 'dist/tools/runtime/run-service.js'), s.name], {
       env: { ...env, PORT: String(s.port) },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', prettyWanted(env) ? 'pipe' : 'inherit', 'inherit'],
     });
+    // A person at a terminal reads one short coloured line per log record; anything else (CI, a
+    // log collector) gets the services' JSON lines untouched. LOG_FORMAT=json|pretty overrides.
+    if (child.stdout) child.stdout.pipe(prettyLogs());
     child.on('exit', (code) => {
       log(`${s.name} exited (${code})`);
       shutdown(1);

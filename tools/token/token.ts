@@ -1,7 +1,7 @@
 /**
  * `npm run --silent token -- --tenant t1 --sub u1 --roles nurse,clinician --facilities f-1,f-2 [--lic controlled-substances]`
  * prints a dev JWT signed by the dev issuer (keys under AUTH_DEV_ISSUER_DIR, default .data/dev-issuer)
- * and nothing else on stdout.
+ * and nothing else on stdout. Refused with NODE_ENV=production (production trusts the IdP only).
  */
 import { ensureDevIssuerKeys, signDevToken } from '@clinisync/auth';
 
@@ -13,6 +13,7 @@ function arg(argv: string[], name: string): string | undefined {
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 export async function makeToken(argv: string[], env: Record<string, string | undefined> = process.env): Promise<string> {
+  if (env.NODE_ENV === 'production') throw new Error('token: the dev token issuer is refused with NODE_ENV=production; get tokens from the IdP');
   const tenant = arg(argv, 'tenant');
   const sub = arg(argv, 'sub');
   if (!tenant || !sub) throw new Error('usage: token --tenant <id> --sub <user> --roles r1,r2 --facilities f1,f2 [--lic l1] [--exp 12h]');

@@ -67,11 +67,22 @@ function reportJson(root: string, status: (name: string) => string = () => 'pass
   });
 }
 
+/** The records test file: each test of NAMES, asserting on a (pretend) system under test. */
+function recordsSource(body: (name: string) => string = () => 'expect(sync.run()).toEqual([]);'): string {
+  const tests = Object.values(NAMES).map(
+    (fullName) =>
+      `    it('${fullName.replace('records sync ', '')}', () => {\n      ${body(fullName)}\n    });`,
+  );
+  return ["describe('records', () => {", "  describe('sync', () => {", ...tests, '  });', '});', ''].join(
+    '\n',
+  );
+}
+
 /** A valid repo: one offline module, its test file and a passing report. */
 function buildRepo(root: string): void {
   write(root, 'specs/modules/patients/SPEC.md', '# Patients\n\n**Offline support:** yes\n');
   write(root, MATRIX, matrixText());
-  write(root, RECORDS, "describe('records', () => {});\n");
+  write(root, RECORDS, recordsSource());
   write(root, 'reports/jest-results.json', reportJson(root));
 }
 
@@ -106,6 +117,24 @@ describe('trace-check main run()', () => {
     expect(out.stdout).toContain(`  ${MATRIX}:7: PAT-3: test failed: ${RECORDS}::${NAMES.conflict}`);
     expect(out.stdout.at(-1)).toBe(
       'trace:check FAILED: 1 module(s), 4 requirement(s), 3 passing, 1 problem(s)',
+    );
+  });
+
+  it('exits 1 when a cited test does not assert on the system under test', () => {
+    write(
+      root,
+      RECORDS,
+      recordsSource((name) =>
+        name === NAMES.conflict
+          ? 'expect(aPatientCreate()).toBeTruthy();'
+          : 'expect(sync.run()).toEqual([]);',
+      ),
+    );
+    const out = io(root);
+    expect(run([], out)).toBe(EXIT_PROBLEMS);
+    expect(out.stdout).toContain('  PAT-3  conflict          NO ASSERTION  1');
+    expect(out.stdout).toContain(
+      `  ${MATRIX}:7: PAT-3: cited test does not assert on the system under test (its only assertions are on a literal or a test-data builder: expect(aPatientCreate())): ${RECORDS}::${NAMES.conflict}`,
     );
   });
 

@@ -190,12 +190,18 @@ export function run(argv: readonly string[], io: Io): number {
       (p) => normaliseRepoPath(p) !== undefined && isFile(path.join(root, p)),
     ),
   );
+  const testSources = new Map<string, string>();
+  for (const p of existingFiles) {
+    const text = readIfFile(path.join(root, p));
+    if (text !== undefined) testSources.set(p, text);
+  }
   const result = checkTrace({
     root,
     modules,
     reportFile: display(root, reportPath),
     report: loadReport(reportPath),
     existingFiles,
+    testSources,
   });
 
   for (const line of render(result)) io.out(line);

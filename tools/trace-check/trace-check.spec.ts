@@ -3,7 +3,10 @@ import {
   checkTrace,
   CheckResult,
   findOfflineClaim,
+  findTestBodies,
   JestAssertion,
+  judgeTestBody,
+  maskSource,
   JestReport,
   ModuleSource,
   OFFLINE_REQUIRED_CATEGORIES,
@@ -479,5 +482,207 @@ describe('parsing helpers', () => {
           'unrecognised offline support value "true" (write "Offline support: yes" or "Offline support: no")',
       },
     ]);
+  });
+});
+
+describe('cited tests must assert on the system under test', () => {
+  /** A test file with one test titled `t` whose callback body is `body`, after `prelude`. */
+  const file = (body: string, prelude = ''): string =>
+    `${prelude}\ndescribe('records', () => {\n  it('t', async () => {\n${body}\n  });\n});\n`;
+  const judge = (source: string): string | undefined => {
+    const bodies = findTestBodies(source, 't');
+    expect(bodies).toHaveLength(1);
+    return judgeTestBody(source, bodies[0]);
+  };
+
+  it.each([
+    ['an assertion on a response', 'const res = await push(); expect(res.status).toBe(200);'],
+    [
+      'a builder plus a real assertion',
+      'expect(aPatientCreate()).toBeTruthy(); expect(await rows(id)).toEqual([]);',
+    ],
+    ['a rejection', "await expect(applier.apply(batch)).rejects.toThrow('refused');"],
+    ['a thrown error', 'expect(() => parse(input)).toThrow(/bad/);'],
+    ['a template with an interpolation', 'expect(`${a}-${b}`).toBe(label);'],
+    ['node:assert', 'assert.equal(result.status, 200);'],
+    ['a fast-check property', 'fc.assert(fc.property(fc.nat(), (n) => delay(n) >= n));'],
+    ['an expectX helper from elsewhere', 'expectReject(decideMutation(def, intent), Code.APPEND_ONLY);'],
+    ['a builder call passed to the system under test', 'expect(decide(aPatientCreate())).toEqual(x);'],
+  ])('accepts %s', (_what, body) => {
+    expect(judge(file(body))).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'no assertion at all',
+      'await push(p.baseUrl, token, body);',
+      'no expect(...) or assert(...) in its body',
+    ],
+    [
+      'assertions only in comments and strings',
+      "// expect(res.status).toBe(200)\nconst s = 'expect(x).toBe(1)'; /* assert(x) */ const r = /expect(/;",
+      'no expect(...) or assert(...) in its body',
+    ],
+    [
+      'a builder alone',
+      'expect(aPatientCreate()).toBeTruthy();',
+      'its only assertions are on a literal or a test-data builder: expect(aPatientCreate())',
+    ],
+    [
+      'an awaited builder alone',
+      "expect(await anAppointment({ at: 'x' })).toMatchObject({});",
+      "its only assertions are on a literal or a test-data builder: expect(await anAppointment({ at: 'x' }))",
+    ],
+    [
+      'literals only',
+      "expect(true).toBe(true); expect('ok').toBeTruthy(); expect(1).toBe(1); expect(null).toBeNull(); assert(true);",
+      "its only assertions are on a literal or a test-data builder: expect(true); expect('ok'); expect(1); expect(null); assert(true)",
+    ],
+    [
+      'an empty expect',
+      'expect().toBe(undefined);',
+      'its only assertions are on a literal or a test-data builder: expect()',
+    ],
+    [
+      'asymmetric matchers alone',
+      'const m = expect.any(Number); expect.assertions(1);',
+      'no expect(...) or assert(...) in its body',
+    ],
+  ])('rejects %s', (_what, body, reason) => {
+    expect(judge(file(body))).toBe(reason);
+  });
+
+  it('follows functions of the same file that assert, and only those', () => {
+    const helpers = [
+      'function expectApplied(r: Result): void {\n  expect(r.status).toBe("applied");\n}',
+      'const checkRows = async (id: string) => {\n  expect(await rows(id)).toBe(1);\n};',
+      'const load = (id: string) =>\n  rows(id);',
+      'async function silent(x: number) { await push(x); }',
+    ].join('\n');
+    expect(judge(file('expectApplied(await push());', helpers))).toBeUndefined();
+    expect(judge(file('await checkRows(id);', helpers))).toBeUndefined();
+    expect(judge(file('await load(id); await silent(1);', helpers))).toBe(
+      'no expect(...) or assert(...) in its body',
+    );
+    // A helper that asserts, handed only a builder, asserts on the builder.
+    expect(judge(file('await checkRows(aPatientCreate());', helpers))).toBe(
+      'no expect(...) or assert(...) in its body',
+    );
+  });
+
+  it('finds a test by Jest location (it.each included) or by its plain title', () => {
+    const source = [
+      "describe('a', () => {",
+      "  it('same', () => {",
+      '    expect(one()).toBe(1);',
+      '  });',
+      "  it.each([[1], [2]])('row %s', (n) => {",
+      '    doSomething(n);',
+      '  });',
+      '});',
+      "describe('b', () => {",
+      '  test("same", () => {});',
+      '});',
+    ].join('\n');
+    const text = (r: { start: number; end: number }): string =>
+      source.slice(r.start, r.end).replace(/\s+/g, ' ').trim();
+    // Jest points at `it` for a plain test and at the second call's `(` for it.each.
+    expect(findTestBodies(source, 'same', { line: 2, column: 3 }).map(text)).toEqual([
+      '() => { expect(one()).toBe(1); }',
+    ]);
+    expect(findTestBodies(source, 'row 1', { line: 5, column: 22 }).map(text)).toEqual([
+      '(n) => { doSomething(n); }',
+    ]);
+    expect(findTestBodies(source, 'same').map(text)).toEqual([
+      '() => { expect(one()).toBe(1); }',
+      '() => {}',
+    ]);
+    expect(findTestBodies(source, 'row 1')).toEqual([]);
+    expect(findTestBodies(source, 'same', { line: 99, column: 1 })).toEqual([]);
+  });
+
+  it('masks comments, strings, template text and regular expressions, keeping offsets', () => {
+    const src = "a('x(', /[)]/g, `t(${f('y')})`) // )\nb / 2 / c";
+    const masked = maskSource(src);
+    expect(masked).toHaveLength(src.length);
+    expect(masked).toBe("a('  ', /   /g, `  ${f(' ')} `)     \nb / 2 / c");
+  });
+
+  describe('in checkTrace', () => {
+    const SOURCES: Record<string, string> = {
+      [TESTS.conflict]: 'expect(decide(stale)).toMatchObject({ status: "conflict" });',
+      [TESTS['queue-replay']]: 'expect(await replay()).toEqual(first);',
+      [TESTS.idempotency]: 'expect(aPatientCreate()).toBeTruthy();',
+      [TESTS['tenant-isolation']]: 'await rows("t2");',
+      [TESTS.authz]: 'expect(can("clerk", "delete")).toBe(false);',
+    };
+    /** The records test file: each test of TESTS under describe('records'), with the body above. */
+    const recordsSource = (bodies: Record<string, string>): string =>
+      [
+        "describe('records', () => {",
+        ...Object.values(TESTS).map(
+          (name) =>
+            `  it('${name.replace(/^records /, '')}', async () => {\n    ${bodies[name] ?? 'expect(ok()).toBe(true);'}\n  });`,
+        ),
+        '});',
+      ].join('\n');
+    const run = (bodies: Record<string, string>, report: JestReport = validReport()): CheckResult =>
+      checkTrace({
+        root: ROOT,
+        modules: [moduleSource(matrix(validRows()))],
+        reportFile: 'reports/jest-results.json',
+        report: loaded(report),
+        existingFiles: new Set([RECORDS]),
+        testSources: new Map([[RECORDS, recordsSource(bodies)]]),
+      });
+
+    it('reports each passed cited test without a real assertion, as NO ASSERTION', () => {
+      const result = run(SOURCES);
+      expect(messages(result.problems)).toEqual([
+        `${MATRIX_FILE}:6: PAT-2: cited test does not assert on the system under test (its only assertions are on a literal or a test-data builder: expect(aPatientCreate())): ${RECORDS}::${TESTS.idempotency}`,
+        `${MATRIX_FILE}:8: PAT-4: cited test does not assert on the system under test (no expect(...) or assert(...) in its body): ${RECORDS}::${TESTS['tenant-isolation']}`,
+      ]);
+      expect(result.modules[0].requirements.map((r) => [r.id, r.status])).toEqual([
+        ['PAT-1', 'PASS'],
+        ['PAT-2', 'NO ASSERTION'],
+        ['PAT-3', 'PASS'],
+        ['PAT-4', 'NO ASSERTION'],
+        ['PAT-5', 'PASS'],
+      ]);
+    });
+
+    it('passes when every cited test asserts, and uses the report location when there is one', () => {
+      expect(
+        messages(
+          run({
+            ...SOURCES,
+            [TESTS.idempotency]: 'expect(await push()).toBe(1);',
+            [TESTS['tenant-isolation']]: 'expect(await rows("t2")).toEqual([]);',
+          }).problems,
+        ),
+      ).toEqual([]);
+      // A location pointing at another test is believed: the body there is the one judged.
+      const report = validReport();
+      const idem = report.testResults[0].assertionResults.find((a) => a.fullName === TESTS.idempotency);
+      if (idem) idem.location = { line: 2, column: 3 }; // the first test of the file: 'replays a queued mutation...'
+      expect(messages(run(SOURCES, report).problems)).toEqual([
+        `${MATRIX_FILE}:8: PAT-4: cited test does not assert on the system under test (no expect(...) or assert(...) in its body): ${RECORDS}::${TESTS['tenant-isolation']}`,
+      ]);
+    });
+
+    it('reports a cited test whose body cannot be found', () => {
+      const result = checkTrace({
+        root: ROOT,
+        modules: [moduleSource(matrix(validRows()))],
+        reportFile: 'reports/jest-results.json',
+        report: loaded(validReport()),
+        existingFiles: new Set([RECORDS]),
+        testSources: new Map([[RECORDS, "describe('records', () => { it.each([1])(title, () => {}); });"]]),
+      });
+      expect(messages(result.problems)[0]).toBe(
+        `${MATRIX_FILE}:5: PAT-1: cannot find the body of the cited test in ${RECORDS}: "${TESTS['queue-replay']}" (run Jest with --testLocationInResults, or give the test a plain string title)`,
+      );
+      expect(result.modules[0].requirements.every((r) => r.status === 'NO ASSERTION')).toBe(true);
+    });
   });
 });

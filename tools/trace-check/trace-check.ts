@@ -394,6 +394,274 @@ export function findOfflineClaim(spec: string, file: string): OfflineClaim {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Cited test bodies: a cited test must assert on the system under test
+
+/** 1-based position of a test's declaration, as Jest reports it with `--testLocationInResults`. */
+export interface TestLocation {
+  line: number;
+  column: number;
+}
+
+/** A range of the source: the arguments of a test call after its title (the callback, a timeout). */
+export interface SourceRange {
+  start: number;
+  end: number;
+}
+
+const REGEX_AFTER = new Set('(,=:[!&|?{};+-*%<>~^'.split(''));
+const REGEX_AFTER_WORD =
+  /(?:^|[^\w$])(?:return|typeof|case|do|else|in|of|void|yield|await|throw|delete|new)$/;
+
+/**
+ * The source with comments, string literal contents, template literal text and regular expression
+ * literals blanked to spaces (line breaks kept), so offsets still line up with the source and
+ * brackets, commas and calls can be found structurally. Quotes, backticks and `${ }` stay; the
+ * expressions inside `${ }` stay code.
+ */
+export function maskSource(src: string): string {
+  const out = src.split('');
+  const blank = (from: number, to: number): void => {
+    for (let k = from; k < to && k < out.length; k++) if (out[k] !== '\n' && out[k] !== '\r') out[k] = ' ';
+  };
+  const braces: ('code' | 'template')[] = [];
+  /** Template text from `from` to the closing backtick or the next `${`; returns where code resumes. */
+  const template = (from: number): number => {
+    for (let k = from; k < src.length; k++) {
+      if (src[k] === '\\') {
+        k++;
+      } else if (src[k] === '`') {
+        blank(from, k);
+        return k + 1;
+      } else if (src[k] === '$' && src[k + 1] === '{') {
+        blank(from, k);
+        braces.push('template');
+        return k + 2;
+      }
+    }
+    blank(from, src.length);
+    return src.length;
+  };
+  let prev = '';
+  let i = 0;
+  while (i < src.length) {
+    const ch = src[i];
+    const next = src[i + 1];
+    if (ch === '/' && next === '/') {
+      const nl = src.indexOf('\n', i);
+      const end = nl < 0 ? src.length : nl;
+      blank(i, end);
+      i = end;
+    } else if (ch === '/' && next === '*') {
+      const close = src.indexOf('*/', i + 2);
+      const end = close < 0 ? src.length : close + 2;
+      blank(i, end);
+      i = end;
+    } else if (ch === "'" || ch === '"') {
+      let k = i + 1;
+      while (k < src.length && src[k] !== ch && src[k] !== '\n') k += src[k] === '\\' ? 2 : 1;
+      blank(i + 1, k);
+      i = k + 1;
+      prev = ch;
+    } else if (ch === '`') {
+      i = template(i + 1);
+      prev = '`';
+    } else if (
+      ch === '/' &&
+      (prev === '' ||
+        REGEX_AFTER.has(prev) ||
+        REGEX_AFTER_WORD.test(src.slice(Math.max(0, i - 12), i).trimEnd()))
+    ) {
+      let k = i + 1;
+      let inClass = false;
+      for (; k < src.length && src[k] !== '\n'; k++) {
+        if (src[k] === '\\') k++;
+        else if (src[k] === '[') inClass = true;
+        else if (src[k] === ']') inClass = false;
+        else if (src[k] === '/' && !inClass) break;
+      }
+      blank(i + 1, k);
+      i = k + 1;
+      prev = '/';
+    } else {
+      if (ch === '{') braces.push('code');
+      if (ch === '}' && braces.pop() === 'template') {
+        i = template(i + 1);
+        prev = '`';
+        continue;
+      }
+      if (!/\s/.test(ch)) prev = ch;
+      i++;
+    }
+  }
+  return out.join('');
+}
+
+/** The top-level arguments of the call whose `(` is at `open` in masked source, or undefined if unbalanced. */
+function callArgs(masked: string, open: number): { args: SourceRange[]; end: number } | undefined {
+  const args: SourceRange[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let k = open; k < masked.length; k++) {
+    const ch = masked[k];
+    if (ch === '(' || ch === '[' || ch === '{') {
+      depth++;
+    } else if (ch === ')' || ch === ']' || ch === '}') {
+      depth--;
+      if (depth === 0) {
+        if (masked.slice(start, k).trim() !== '') args.push({ start, end: k });
+        return { args, end: k + 1 };
+      }
+    } else if (ch === ',' && depth === 1) {
+      args.push({ start, end: k });
+      start = k + 1;
+    }
+  }
+  return undefined;
+}
+
+/** The value of a plain string literal ('...', "..." or a backtick literal without `${`), else undefined. */
+function stringLiteral(text: string): string | undefined {
+  const m = /^(['"`])([\s\S]*)\1$/.exec(text.trim());
+  if (!m || (m[1] === '`' && m[2].includes('${'))) return undefined;
+  return m[2].replace(/\\(.)/g, (_e, c: string) => ({ n: '\n', t: '\t' })[c] ?? c);
+}
+
+const TEST_CALL = /(?<![\w$.])(?:it|test)(?:\s*\.\s*(?:only|concurrent|failing))*\s*\(/g;
+
+/**
+ * Where the body of a test is: the arguments after its title. With Jest's location of the test,
+ * exactly that call (for `it.each(table)(title, fn)` Jest points at the second call); without one,
+ * every `it`/`test` call in the file whose plain string title is `title`.
+ */
+export function findTestBodies(source: string, title: string, location?: TestLocation | null): SourceRange[] {
+  const masked = maskSource(source);
+  const body = (open: number): SourceRange | undefined => {
+    const call = callArgs(masked, open);
+    if (!call || call.args.length < 2) return undefined;
+    return { start: call.args[1].start, end: call.args[call.args.length - 1].end };
+  };
+  if (location) {
+    const lines = source.split('\n');
+    if (location.line < 1 || location.line > lines.length) return [];
+    const offset =
+      lines.slice(0, location.line - 1).reduce((n, l) => n + l.length + 1, 0) +
+      Math.max(0, location.column - 1);
+    const open = masked.indexOf('(', offset);
+    const found = open < 0 ? undefined : body(open);
+    return found ? [found] : [];
+  }
+  const bodies: SourceRange[] = [];
+  for (const m of masked.matchAll(TEST_CALL)) {
+    const open = (m.index ?? 0) + m[0].length - 1;
+    const call = callArgs(masked, open);
+    if (!call || call.args.length < 2) continue;
+    const name = stringLiteral(source.slice(call.args[0].start, call.args[0].end));
+    if (name !== undefined && collapse(name) === collapse(title)) {
+      const found = body(open);
+      if (found) bodies.push(found);
+    }
+  }
+  return bodies;
+}
+
+const CALL = /(?<![\w$.])([A-Za-z_$][\w$]*(?:\s*\.\s*[\w$]+)?)\s*\(/g;
+const LITERAL = /^(?:-?(?:\d[\w.]*|\.\d\w*)|true|false|null|undefined|NaN|-?Infinity|(['"`])\s*\1)$/;
+const BUILDER = /^(?:await\s+)?an?[A-Z][\w$]*\s*\(/;
+/**
+ * Assertion calls: `expect(`, `assert(`, `assert.x(`, `x.assert(` (fast-check's `fc.assert`), and
+ * helpers named `expectX(` / `assertX(`; not `expect.any(` and the like.
+ */
+const ASSERTION_NAME = /^(?:(?:expect|assert)(?:[A-Z][\w$]*)?|assert\.[\w$]+|[\w$]+\.assert)$/;
+const FUNCTION_DECL = /(?<![\w$.])function\s*\*?\s*([A-Za-z_$][\w$]*)\s*(?:<[^>(]*>)?\s*\(/g;
+const ARROW_DECL =
+  /(?<![\w$.])(?:const|let)\s+([A-Za-z_$][\w$]*)\s*(?::[^=;]+)?=\s*(?:async\s+)?(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>)/g;
+
+/** Functions declared in the file (`function f(...) {...}`, `const f = (...) => ...`): name -> body range. */
+function localFunctions(masked: string): Map<string, SourceRange> {
+  const found = new Map<string, SourceRange>();
+  for (const m of masked.matchAll(FUNCTION_DECL)) {
+    const params = callArgs(masked, (m.index ?? 0) + m[0].length - 1);
+    const open = params ? masked.indexOf('{', params.end) : -1;
+    const block = open < 0 ? undefined : callArgs(masked, open);
+    if (block && !found.has(m[1])) found.set(m[1], { start: open, end: block.end });
+  }
+  for (const m of masked.matchAll(ARROW_DECL)) {
+    // The initialiser runs to the end of the statement: `;` or a line break outside brackets.
+    const from = (m.index ?? 0) + m[0].length - 1;
+    let depth = 0;
+    let k = from;
+    for (; k < masked.length; k++) {
+      const ch = masked[k];
+      if ('([{'.includes(ch)) depth++;
+      else if (')]}'.includes(ch)) {
+        if (depth === 0) break;
+        depth--;
+      } else if (
+        depth === 0 &&
+        (ch === ';' ||
+          (ch === '\n' &&
+            !/[=>(,{[+\-*/&|?:]\s*$/.test(masked.slice(from, k)) &&
+            !/^\s*[.?:)\]}]/.test(masked.slice(k + 1, k + 200))))
+      )
+        break;
+    }
+    if (!found.has(m[1])) found.set(m[1], { start: from, end: k });
+  }
+  return found;
+}
+
+/** The subject of an assertion or helper call is trivial when it is a literal or a builder call alone. */
+function trivialSubject(arg: string): boolean {
+  const builder = BUILDER.exec(arg);
+  return LITERAL.test(arg) || (builder !== null && callArgs(arg, builder[0].length - 1)?.end === arg.length);
+}
+
+/**
+ * Whether a test body asserts on the system under test: at least one `expect(...)`, `assert(...)`
+ * or `assert.x(...)` (or an `expectX(...)`/`assertX(...)` helper, or a function declared in the
+ * same file that itself asserts so) whose subject is neither a literal nor a test-data builder
+ * call alone (`aPatientCreate(...)`, `anAppointment(...)`). Returns why not, or undefined when it does.
+ */
+export function judgeTestBody(source: string, range: SourceRange): string | undefined {
+  const masked = maskSource(source);
+  const helpers = localFunctions(masked);
+  const trivial: string[] = [];
+  const asserts = (r: SourceRange, seen: ReadonlySet<string>, depth: number): boolean => {
+    const text = masked.slice(r.start, r.end);
+    let meaningful = false;
+    for (const m of text.matchAll(CALL)) {
+      const name = m[1].replace(/\s+/g, '');
+      const helper = helpers.get(name);
+      const isAssertion = ASSERTION_NAME.test(name);
+      const isHelper = !isAssertion && helper !== undefined && !seen.has(name) && depth < 3;
+      if (!isAssertion && !isHelper) continue;
+      const open = r.start + (m.index ?? 0) + m[0].length - 1;
+      const call = callArgs(masked, open);
+      const subject = call?.args[0];
+      const arg = subject === undefined ? '' : masked.slice(subject.start, subject.end).trim();
+      if (isHelper) {
+        if (
+          asserts(helper, new Set([...seen, name]), depth + 1) &&
+          (subject === undefined || !trivialSubject(arg))
+        )
+          meaningful = true;
+        continue;
+      }
+      if (call !== undefined && subject !== undefined && !trivialSubject(arg)) {
+        meaningful = true;
+      } else if (depth === 0) {
+        const shown = source.slice(r.start + (m.index ?? 0), call ? call.end : open + 1).replace(/\s+/g, ' ');
+        trivial.push(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+      }
+    }
+    return meaningful;
+  };
+  if (asserts(range, new Set(), 0)) return undefined;
+  if (trivial.length === 0) return 'no expect(...) or assert(...) in its body';
+  return `its only assertions are on a literal or a test-data builder: ${trivial.join('; ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Jest JSON report
 
 export interface JestAssertion {
@@ -401,6 +669,8 @@ export interface JestAssertion {
   fullName?: string | null;
   ancestorTitles?: string[];
   status: string;
+  /** Where the test is declared (1-based line and column); present with `jest --testLocationInResults`. */
+  location?: TestLocation | null;
 }
 
 export interface JestFileResult {
@@ -441,6 +711,13 @@ export function validateJestReport(json: unknown): JestReport | string {
         !(Array.isArray(a.ancestorTitles) && a.ancestorTitles.every((t) => typeof t === 'string'))
       ) {
         return `${where}.ancestorTitles must be an array of strings`;
+      }
+      if (
+        a.location !== undefined &&
+        a.location !== null &&
+        !(isRecord(a.location) && Number.isInteger(a.location.line) && Number.isInteger(a.location.column))
+      ) {
+        return `${where}.location must be {line, column}`;
       }
     }
   }
@@ -498,10 +775,18 @@ export interface ModuleSource {
 }
 
 export type RefStatus =
-  'passed' | 'failed' | 'not-passed' | 'not-run' | 'test-missing' | 'file-missing' | 'invalid' | 'unknown';
+  | 'passed'
+  | 'failed'
+  | 'no-assertion'
+  | 'not-passed'
+  | 'not-run'
+  | 'test-missing'
+  | 'file-missing'
+  | 'invalid'
+  | 'unknown';
 
 export type RequirementStatus =
-  'PASS' | 'FAIL' | 'SKIPPED' | 'NOT RUN' | 'MISSING' | 'NO TESTS' | 'NO REPORT';
+  'PASS' | 'FAIL' | 'NO ASSERTION' | 'SKIPPED' | 'NOT RUN' | 'MISSING' | 'NO TESTS' | 'NO REPORT';
 
 export interface RequirementResult {
   id: string;
@@ -527,6 +812,11 @@ export interface CheckInput {
   report: ReportInput;
   /** Repo-relative paths (as returned by referencedTestFiles) that exist as files. */
   existingFiles: ReadonlySet<string>;
+  /**
+   * Sources of the existing referenced test files (repo-relative path -> text). When given, every
+   * cited test that passed must also assert on the system under test (see `judgeTestBody`).
+   */
+  testSources?: ReadonlyMap<string, string>;
 }
 
 export interface CheckResult {
@@ -550,6 +840,7 @@ const SEVERITY: readonly RequirementStatus[] = [
   'NO TESTS',
   'MISSING',
   'FAIL',
+  'NO ASSERTION',
   'NOT RUN',
   'SKIPPED',
   'NO REPORT',
@@ -562,6 +853,8 @@ function refToRequirementStatus(s: RefStatus): RequirementStatus {
       return 'PASS';
     case 'failed':
       return 'FAIL';
+    case 'no-assertion':
+      return 'NO ASSERTION';
     case 'not-passed':
       return 'SKIPPED';
     case 'not-run':
@@ -632,6 +925,29 @@ function judgeRef(ref: TestRef, input: CheckInput, index: ReportIndex | undefine
   const notPassed = matches.find((a) => a.status !== 'passed');
   if (notPassed) {
     return { status: 'not-passed', message: `test did not pass (status: ${notPassed.status}): ${label}` };
+  }
+  const source = input.testSources?.get(ref.path);
+  if (source !== undefined) {
+    for (const a of matches) {
+      const bodies = findTestBodies(source, a.title, a.location);
+      if (bodies.length === 0) {
+        return {
+          status: 'no-assertion',
+          message:
+            `cannot find the body of the cited test in ${ref.path}: "${ref.name}" ` +
+            '(run Jest with --testLocationInResults, or give the test a plain string title)',
+        };
+      }
+      for (const body of bodies) {
+        const verdict = judgeTestBody(source, body);
+        if (verdict !== undefined) {
+          return {
+            status: 'no-assertion',
+            message: `cited test does not assert on the system under test (${verdict}): ${label}`,
+          };
+        }
+      }
+    }
   }
   return { status: 'passed' };
 }

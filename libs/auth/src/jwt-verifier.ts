@@ -13,7 +13,23 @@ export interface AuthConfig {
   devIssuerDir?: string;
   issuer: string;
   audience: string;
+  /** Seconds of clock skew tolerated on `exp`/`nbf`/`iat` (default DEFAULT_CLOCK_TOLERANCE_S). */
+  clockToleranceS?: number;
+  /** How long a JWKS fetched from `jwksUrl` is trusted before it is fetched again (default DEFAULT_JWKS_CACHE_MS). */
+  jwksCacheMs?: number;
+  /** Verified-token cache (default DEFAULT_VERIFIED_TOKEN_CACHE). */
+  tokenCache?: VerifiedTokenCache;
 }
+
+/** Clock skew between the IdP, the devices' tokens and this host that is still accepted. */
+export const DEFAULT_CLOCK_TOLERANCE_S = 30;
+
+/**
+ * Lifetime of a fetched remote JWKS (jose `cacheMaxAge`; jose's own default is 10 minutes).
+ * After it, the next verification fetches the JWKS again, so a key removed from it stops
+ * verifying: within jwksCacheMs + the verified-token cache's ttlMs in all.
+ */
+export const DEFAULT_JWKS_CACHE_MS = 60_000;
 
 const ALGORITHMS = ['RS256', 'EdDSA'];
 
@@ -27,8 +43,9 @@ export interface VerifiedTokenCache {
 /**
  * A device sends the same token with every push and pull, and sync-ingest forwards it to the
  * module, which verifies it again: a signature check each time (0.1–0.3 ms of CPU). A token
- * verified once is remembered for a minute at most and never past its `exp`, so a key taken out
- * of the JWKS stops being accepted within that minute.
+ * verified once is remembered for a minute at most (AUTH_TOKEN_CACHE_MS) and never past its `exp`;
+ * with the JWKS lifetime (AUTH_JWKS_CACHE_MS) that bounds how long a key taken out of the JWKS
+ * is still accepted: their sum.
  */
 export const DEFAULT_VERIFIED_TOKEN_CACHE: VerifiedTokenCache = { ttlMs: 60_000, maxTokens: 10_000 };
 
@@ -46,20 +63,23 @@ export class JwtVerifier {
   }
 
   static async create(config: AuthConfig): Promise<JwtVerifier> {
-    if (config.jwksUrl) return new JwtVerifier(createRemoteJWKSet(new URL(config.jwksUrl)), config);
+    const cache = config.tokenCache;
+    if (config.jwksUrl) {
+      return new JwtVerifier(createRemoteJWKSet(new URL(config.jwksUrl), { cacheMaxAge: config.jwksCacheMs ?? DEFAULT_JWKS_CACHE_MS }), config, cache);
+    }
     if (config.publicKeyFile) {
       const pem = readFileSync(config.publicKeyFile, 'utf8');
-      return new JwtVerifier(await importSPKI(pem, 'RS256'), config);
+      return new JwtVerifier(await importSPKI(pem, 'RS256'), config, cache);
     }
     if (config.devIssuerDir) {
       const keys = await ensureDevIssuerKeys(config.devIssuerDir);
-      return new JwtVerifier(createLocalJWKSet({ keys: [keys.publicJwk as JWK] }), config);
+      return new JwtVerifier(createLocalJWKSet({ keys: [keys.publicJwk as JWK] }), config, cache);
     }
     throw new Error('auth: set AUTH_JWKS_URL, AUTH_PUBLIC_KEY_FILE or AUTH_DEV_ISSUER_DIR');
   }
 
   static fromJwks(jwks: { keys: JWK[] }, config: Omit<AuthConfig, 'jwksUrl' | 'publicKeyFile' | 'devIssuerDir'>, cache?: VerifiedTokenCache): JwtVerifier {
-    return new JwtVerifier(createLocalJWKSet(jwks), config, cache);
+    return new JwtVerifier(createLocalJWKSet(jwks), config, cache ?? config.tokenCache);
   }
 
   async verify(token: string): Promise<Principal> {
@@ -70,7 +90,13 @@ export class JwtVerifier {
       this.verified.delete(token);
     }
     try {
-      const options = { issuer: this.config.issuer, audience: this.config.audience, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'] };
+      const options = {
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: this.config.clockToleranceS ?? DEFAULT_CLOCK_TOLERANCE_S,
+      };
       const { payload } =
         typeof this.key === 'function'
           ? await jwtVerify(token, this.key, options)
@@ -108,6 +134,9 @@ export interface AuthEnv {
   AUTH_DEV_ISSUER_DIR: string;
   AUTH_ISSUER: string;
   AUTH_AUDIENCE: string;
+  JWT_CLOCK_TOLERANCE_S?: number;
+  AUTH_JWKS_CACHE_MS?: number;
+  AUTH_TOKEN_CACHE_MS?: number;
 }
 
 /** A verifier from a service's validated environment (JWKS, else PEM, else the dev issuer). */
@@ -118,5 +147,8 @@ export function jwtVerifierFromEnv(env: AuthEnv): Promise<JwtVerifier> {
     devIssuerDir: env.AUTH_DEV_ISSUER_DIR,
     issuer: env.AUTH_ISSUER,
     audience: env.AUTH_AUDIENCE,
+    clockToleranceS: env.JWT_CLOCK_TOLERANCE_S,
+    jwksCacheMs: env.AUTH_JWKS_CACHE_MS,
+    tokenCache: env.AUTH_TOKEN_CACHE_MS === undefined ? undefined : { ...DEFAULT_VERIFIED_TOKEN_CACHE, ttlMs: env.AUTH_TOKEN_CACHE_MS },
   });
 }

@@ -107,6 +107,18 @@ describe('PushRequestDto', () => {
     it('rejects an object in place of the array at `mutations`', () => {
       expect(paths({ mutations: { 0: aCreate() } })).toContain('mutations');
     });
+
+    it.each([
+      ['an empty array', []],
+      ['an array', [aCreate()]],
+      ['null', null],
+      ['a number', 1],
+    ])('rejects %s in place of a mutation at its index (toPushRequestDto, as the push builds it)', (_case, item) => {
+      const body = { mutations: [aCreate(), item] };
+      const details = toErrorDetails(validateSync(toPushRequestDto(body), { whitelist: true, forbidNonWhitelisted: true }));
+      expect([...new Set(details.map((d) => d.path))]).toEqual(['mutations[1]']);
+      expect(passesPushRequestRules(body)).toBe(false);
+    });
   });
 
   describe('one mutation', () => {

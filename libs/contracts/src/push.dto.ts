@@ -122,8 +122,10 @@ export function passesPushRequestRules(raw: Record<string, unknown>): raw is Rec
 export function toPushRequestDto(raw: Record<string, unknown>): PushRequestDto {
   const dto = Object.assign(new PushRequestDto(), raw);
   if (Array.isArray(raw.mutations)) {
+    // A non-object goes in as null: ValidateNested would take an array for a nested value and
+    // find nothing wrong in `[]`, so `mutations: [[]]` passed validation (and then crashed the push).
     dto.mutations = raw.mutations.map((m: unknown) =>
-      typeof m === 'object' && m !== null && !Array.isArray(m) ? Object.assign(new MutationDto(), m) : (m as MutationDto),
+      typeof m === 'object' && m !== null && !Array.isArray(m) ? Object.assign(new MutationDto(), m) : ((m === undefined || Array.isArray(m) ? null : m) as MutationDto),
     );
   }
   return dto;

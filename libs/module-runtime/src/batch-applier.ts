@@ -15,6 +15,7 @@ import { MutationLedgerRepository, NewLedgerEntry, OutboxMessage, OutboxReposito
 import {
   Decision,
   DependencyTracker,
+  blocksDependents,
   buildAuditEvent,
   EntityDef,
   StoredRecord,
@@ -22,6 +23,7 @@ import {
   changedFieldsOf,
   conflictIdFor,
   decideMutation,
+  dependencyRejection,
   entityDepth,
   findEntity,
   normaliseData,
@@ -29,7 +31,11 @@ import {
   recordJson,
   referencedIds,
   referenceFields,
+  readOnlyRejection,
   reject,
+  rejectedResult,
+  replayOutcome,
+  resolutionDecision,
   toSyncRecord,
 } from '@clinisync/sync-core';
 import { cloudEvent, cloudEventJson } from '@clinisync/messaging';
@@ -152,12 +158,9 @@ export class BatchApplier {
     const seen = await this.ledger.find(tx, tenantId, cmds.map((c) => c.clientMutationId));
     const fresh: number[] = [];
     cmds.forEach((c, i) => {
-      const entry = seen.get(c.clientMutationId);
-      if (!entry) return fresh.push(i);
-      results[i] =
-        entry.payloadHash === c.payloadHash
-          ? { ...(JSON.parse(entry.result) as MutationResult), replayed: true }
-          : this.rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
+      const prior = replayOutcome(seen.get(c.clientMutationId), c.payloadHash);
+      if (prior.kind === 'fresh') fresh.push(i);
+      else results[i] = prior.kind === 'replay' ? prior.result : rejectedResult(c, prior.rejection);
     });
 
     const state = await this.loadState(tx, tenantId, fresh.map((i) => cmds[i]));
@@ -368,18 +371,17 @@ export class BatchApplier {
   ): Promise<{ result: MutationResult; decision: Decision; failed: boolean; def?: EntityDef; current?: StoredRecord }> {
     const done = (decision: Decision, def?: EntityDef, current?: StoredRecord) => {
       const result = this.toResult(tenantId, c, decision, def);
-      const failed = decision.kind === 'conflict' || decision.kind === 'reject';
+      const failed = blocksDependents(result.status);
       return { result, decision, failed, def, current };
     };
     const def = findEntity(c.entity);
     if (!def || def.module !== this.module) {
       return done(reject(MutationRejectCode.VALIDATION_FAILED, `entity ${c.entity} is not served by ${this.module}`));
     }
-    if (!def.clientWritable) return done(decideMutation(def, { op: c.op, id: c.id, data: c.data, changedFields: [] }, undefined, now), def);
-    const blocker = tracker.blockedBy(c);
-    if (blocker) {
-      return done(reject(MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`), def);
-    }
+    const readOnly = readOnlyRejection(def);
+    if (readOnly) return done(readOnly, def);
+    const blocked = dependencyRejection(tracker, c);
+    if (blocked) return done(blocked, def);
     const current = state.records.get(def.name)?.get(c.id);
     const data = normaliseData(def, c.data);
     const intent = { op: c.op, id: c.id, baseVersion: c.baseVersion, data, changedFields: changedFieldsOf({ ...c, data }, def) };
@@ -411,19 +413,11 @@ export class BatchApplier {
       }
     }
     if (c.resolution && current) {
-      // A resolution applies only to the version the resolver saw; anything newer is a new conflict.
-      if (current.version !== c.baseVersion || current.deletedAt !== null) {
-        return done({ kind: 'conflict', serverRecord: current, conflictingFields: c.resolution.conflictingFields }, def, current);
-      }
-      // Keeping the server record changes nothing (but is still audited).
-      if (c.resolution.resolution === 'server_wins') return done({ kind: 'noop', record: current }, def, current);
+      // Only at the version the resolver saw; keeping the server record changes nothing (still audited).
+      const resolved = resolutionDecision(c.resolution, c.baseVersion, current);
+      if (resolved) return done(resolved, def, current);
     }
     return done(decideMutation(def, intent, current, now), def, current);
-  }
-
-  private rejected(c: MutationCommand, code: MutationRejectCode, message: string): MutationResult {
-    const d = reject(code, message);
-    return this.toResult('', c, d);
   }
 
   private toResult(tenantId: string, c: MutationCommand, d: Decision, def?: EntityDef): MutationResult {
@@ -445,7 +439,7 @@ export class BatchApplier {
           serverRecord: toSyncRecord(def as EntityDef, d.serverRecord),
         };
       case 'reject':
-        return { clientMutationId: c.clientMutationId, status: 'rejected', id: c.id, code: d.code, message: d.message, retryable: d.retryable };
+        return rejectedResult(c, d);
     }
   }
 

@@ -2,11 +2,11 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
-import { json } from 'express';
 import { ModuleName } from '@clinisync/contracts';
 import { BinaryReplySerializer, parseServers } from '@clinisync/messaging';
-import { correlationMiddleware } from '@clinisync/observability';
 import { ModuleServiceConfig } from './module-config';
+import { serveModuleDocs } from './openapi';
+import { configureModuleHttp } from './module-http';
 
 /**
  * Starts a module service: HTTP (health, metrics, internal fallback) plus the NATS
@@ -15,8 +15,8 @@ import { ModuleServiceConfig } from './module-config';
 export async function startModuleService(module: ModuleName, appModule: Parameters<typeof NestFactory.create>[0], config: ModuleServiceConfig): Promise<INestApplication> {
   const app = await NestFactory.create(appModule, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
-  app.use(correlationMiddleware);
-  app.use(json({ limit: '16mb' }));
+  configureModuleHttp(app, config);
+  serveModuleDocs(app, module);
   app.enableShutdownHooks();
   app.connectMicroservice<MicroserviceOptions>(
     {

@@ -6,5 +6,6 @@ export * from './module-commands.service';
 export * from './module-commands.filters';
 export * from './module-host.module';
 export * from './bootstrap';
+export * from './module-http';
 export * from './feed.service';
 export * from './module-relays';

@@ -40,6 +40,7 @@ import { ModuleCommandsService } from './module-commands.service';
 import { ModuleHttpErrorFilter, ModuleRpcErrorFilter } from './module-commands.filters';
 import { RecordRepository } from './record.repository';
 import { FeedService } from './feed.service';
+import { ApiApplyBatch, ApiFeed, ApiRead } from './openapi';
 
 export const MODULE_CONFIG = Symbol('MODULE_CONFIG');
 export const APP_DATA_SOURCE = Symbol('APP_DATA_SOURCE');
@@ -72,6 +73,7 @@ function commandsController(module: ModuleName) {
     /** Same use case over HTTP: sync-ingest's fallback while NATS is unreachable. Not routed by Kong. */
     @Post('internal/v1/apply-batch')
     @HttpCode(200)
+    @ApiApplyBatch()
     @UseFilters(ModuleHttpErrorFilter)
     applyBatchHttp(@Body() command: ApplyBatchCommand): Promise<ApplyBatchReply> {
       return this.service.applyBatch(command);
@@ -86,6 +88,7 @@ function commandsController(module: ModuleName) {
     /** Feed over HTTP: the pull fallback while NATS is unreachable. Not routed by Kong. */
     @Post('internal/v1/feed')
     @HttpCode(200)
+    @ApiFeed()
     @UseFilters(ModuleHttpErrorFilter)
     feedHttp(@Body() request: FeedRequest): Promise<StreamableFile> {
       return this.feeds.feed(request).then((reply) => new StreamableFile(encodeFeedReply(reply), { type: FEED_REPLY_CONTENT_TYPE }));
@@ -100,6 +103,7 @@ function commandsController(module: ModuleName) {
     /** Online-mode reads over HTTP while NATS is unreachable. Not routed by Kong. */
     @Post('internal/v1/read')
     @HttpCode(200)
+    @ApiRead()
     @UseFilters(ModuleHttpErrorFilter)
     readHttp(@Body() request: ReadRequest): Promise<ReadReply> {
       return this.feeds.read(request);

@@ -56,13 +56,22 @@ describe('BatchApplier with the mutation ledger', () => {
   });
 
   it('applies one key once when the same batch is applied twice at the same time', async () => {
-    const id = newId();
-    const good = command({ givenName: 'Baraka', facilityId: 'f-1' }, id);
-    const results = await Promise.all([applier.apply(good, nurse), applier.apply(good, nurse)]);
-    expect(results.map((r) => r.results[0].status)).toEqual(['applied', 'applied']);
-    expect(results.filter((r) => r.results[0].replayed).length).toBe(1);
-    expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [id])).toBe(1);
-    expect(await count('SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE aggregate_id = $1', [id])).toBe(1);
+    for (let round = 0; round < 5; round++) {
+      const id = newId();
+      const good = command({ givenName: 'Baraka', facilityId: 'f-1' }, id);
+      const key = good.commands[0].clientMutationId;
+      const results = (await Promise.all([applier.apply(good, nurse), applier.apply(good, nurse)])).map((r) => r.results[0]);
+      expect(results.map((r) => r.status)).toEqual(['applied', 'applied']);
+      // One committed, the other was answered with that same first result, marked as a replay.
+      expect(results.filter((r) => r.replayed).length).toBe(1);
+      const [first, replay] = results[0].replayed ? [results[1], results[0]] : [results[0], results[1]];
+      expect(replay).toEqual({ ...first, replayed: true });
+      expect(first).toMatchObject({ clientMutationId: key, id, version: 1 });
+      expect(await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [id])).toBe(1);
+      // One ledger row, holding exactly the result both callers got.
+      const ledger = await tx.run('t1', (t) => t.query<{ result: string }>('SELECT result::text AS result FROM sync_ledger.mutations WHERE client_mutation_id = $1', [key]));
+      expect(ledger.map((r) => JSON.parse(r.result) as unknown)).toEqual([first]);
+    }
   });
 
   it('holds a key once across modules: the same key for a patient and a prescription at the same time applies one of them', async () => {
@@ -115,6 +124,46 @@ describe('BatchApplier with the mutation ledger', () => {
     } finally {
       await owner.query('DROP TRIGGER refuse_boom ON patients.patients');
     }
+  });
+
+  it('commits a batch all or nothing: a write the database refuses mid-batch leaves none of its domain rows and no ledger row', async () => {
+    const owner = await db.ownerDataSource();
+    // Refuses a visit only once its patient, written earlier in the same transaction, is visible:
+    // the failure happens mid-batch, after a domain row of the batch was written.
+    await owner.query(`CREATE FUNCTION patients.refuse_visit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM patients.patients WHERE id = NEW.patient_id) THEN RAISE EXCEPTION 'visit refused after its patient was written'; END IF;
+        RETURN NEW;
+      END $$`);
+    await owner.query('CREATE TRIGGER refuse_visit BEFORE INSERT ON patients.visits FOR EACH ROW EXECUTE FUNCTION patients.refuse_visit()');
+    const patient = command({ givenName: 'Esther', facilityId: 'f-1' });
+    const patientId = patient.commands[0].id;
+    const visitData = { patientId, facilityId: 'f-1', startedAt: '2026-11-21T09:00:00Z' };
+    const visit = { clientMutationId: randomUUID(), entity: 'visits', op: 'create' as const, id: newId(), data: visitData, changedFields: Object.keys(visitData) };
+    const batch: ApplyBatchCommand = { ...patient, commands: [patient.commands[0], { ...visit, payloadHash: mutationPayloadHash(visit) }] };
+    const keys = batch.commands.map((c) => c.clientMutationId);
+    const written = async () => ({
+      patients: await count('SELECT count(*)::int AS n FROM patients.patients WHERE id = $1', [patientId]),
+      visits: await count('SELECT count(*)::int AS n FROM patients.visits WHERE id = $1', [visit.id]),
+      ledger: await count('SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE client_mutation_id = ANY($1::uuid[])', [keys]),
+      outbox: await count('SELECT count(*)::int AS n FROM patients.outbox WHERE aggregate_id = ANY($1::uuid[])', [[patientId, visit.id]]),
+    });
+    try {
+      // One aggregate (the visit references the patient), so there is no per-aggregate fallback.
+      expect(aggregateGroups(batch.commands)).toEqual([[0, 1]]);
+      await expect(applier.apply(batch, nurse)).rejects.toThrow('visit refused after its patient was written');
+      expect(await written()).toEqual({ patients: 0, visits: 0, ledger: 0, outbox: 0 });
+    } finally {
+      await owner.query('DROP TRIGGER refuse_visit ON patients.visits');
+      await owner.query('DROP FUNCTION patients.refuse_visit()');
+    }
+    // Nothing of the failed attempt is left to block its retry, which applies as a fresh batch.
+    const retry = await applier.apply(batch, nurse);
+    expect(retry.results.map((r) => [r.status, r.replayed ?? false])).toEqual([
+      ['applied', false],
+      ['applied', false],
+    ]);
+    expect(await written()).toEqual({ patients: 1, visits: 1, ledger: 2, outbox: 0 });
   });
 
   it('keeps every registry field of the patients module as a column of the migrated schema', async () => {

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
+import { assertProductionReady } from './production';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -67,6 +68,49 @@ export class CommonConfig {
 
   @IsString()
   AUTH_AUDIENCE = 'clinisync';
+
+  /** Seconds of clock skew allowed on a token's `exp`, `nbf` and `iat` (jose `clockTolerance`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  JWT_CLOCK_TOLERANCE_S = 30;
+
+  /**
+   * How long a JWKS fetched from AUTH_JWKS_URL is trusted before it is fetched again (jose
+   * `cacheMaxAge`). A key removed from the JWKS stops verifying within
+   * AUTH_JWKS_CACHE_MS + AUTH_TOKEN_CACHE_MS.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  AUTH_JWKS_CACHE_MS = 60_000;
+
+  /** How long a verified token's principal is remembered (never past its `exp`); 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  AUTH_TOKEN_CACHE_MS = 60_000;
+
+  /**
+   * Largest accepted request body: sync-ingest's edge limit (413 above) and, being the same
+   * variable, the limit of the module services' internal HTTP endpoints, which receive no more
+   * than what sync-ingest accepted.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+  /**
+   * Comma-separated browser origins allowed by CORS (credentials allowed, never `*`). Unset: the
+   * localhost dev origins outside production, none in production.
+   */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string = undefined;
 }
 
 /** Validates `env` into `cls`, or throws one error naming every bad variable. */
@@ -81,5 +125,6 @@ export function loadConfig<T extends object>(cls: new () => T, env: Record<strin
     const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(raw[e.property] ?? defaults[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  if ((config as { NODE_ENV?: string }).NODE_ENV === 'production') assertProductionReady(config as Record<string, unknown>);
   return config;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Injectable } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { ApiHealthOperation } from './openapi';
 
 /** What readiness checks: each dependency answers whether it is usable now. */
 export interface ReadinessProbe {
@@ -39,12 +40,14 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiHealthOperation('liveness: the process is up')
   @HealthCheck()
   live() {
     return this.health.check([]);
   }
 
   @Get('ready')
+  @ApiHealthOperation('readiness: database and NATS')
   @HealthCheck()
   ready() {
     return this.health.check(this.readiness.checks());

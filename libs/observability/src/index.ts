@@ -3,3 +3,6 @@ export * from './logging';
 export * from './metrics';
 export * from './health';
 export * from './config';
+export * from './production';
+export * from './http-security';
+export * from './openapi';

@@ -1,4 +1,5 @@
 export * from './tx';
+export * from './database-unavailable';
 export * from './tenant-transactions';
 export * from './data-source';
 export * from './provisioning';
@@ -7,3 +8,5 @@ export * from './text-columns';
 export * from './relay-source';
 export * from './mutation-ledger.repository';
 export * from './ledger-database-plan';
+export * from './migrations/drop-module-inbox';
+export * from './ledger-retention';

@@ -24,6 +24,10 @@ export const ledgerDatabasePlan: DatabasePlan = {
       `DROP POLICY IF EXISTS relay_access ON sync_ledger.mutations`,
       `CREATE POLICY relay_access ON sync_ledger.mutations FOR SELECT TO ${relay} USING (true)`,
       `GRANT SELECT, INSERT, UPDATE ON sync_ledger.relay_positions TO ${relay}`,
+      // Retention (LedgerRetention) expires old, published rows of every tenant.
+      `GRANT DELETE ON sync_ledger.mutations TO ${relay}`,
+      `DROP POLICY IF EXISTS relay_retention ON sync_ledger.mutations`,
+      `CREATE POLICY relay_retention ON sync_ledger.mutations FOR DELETE TO ${relay} USING (true)`,
     ];
   },
 };

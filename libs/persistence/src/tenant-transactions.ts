@@ -1,6 +1,7 @@
 import { PoolClient, escapeLiteral } from 'pg';
 import { DataSource } from 'typeorm';
 import { Tx } from './tx';
+import { DatabaseUnavailableError, isConnectionFailure } from './database-unavailable';
 
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
@@ -56,7 +57,7 @@ export class TenantTransactions {
   async readOnce(tenantId: string, sql: string, isolation: IsolationLevel = 'READ COMMITTED'): Promise<unknown[][]> {
     if (!tenantId) throw new Error('tenant id is required for a tenant transaction');
     const qr = this.dataSource.createQueryRunner();
-    const client = (await qr.connect()) as PoolClient;
+    const client = await connect(qr);
     try {
       const results = (await client.query({
         text: `BEGIN ISOLATION LEVEL ${ISOLATION_SQL[isolation]} READ ONLY; SELECT set_config('app.tenant_id', ${escapeLiteral(tenantId)}, true); ${sql}; COMMIT`,
@@ -67,8 +68,8 @@ export class TenantTransactions {
       return results[2].rows;
     } catch (e) {
       // A failed statement leaves the transaction open and aborted; it never goes back to the pool so.
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      throw failure(e, rolledBack);
     } finally {
       await qr.release();
     }
@@ -84,7 +85,7 @@ export class TenantTransactions {
 
   private async inTransaction<T>(begin: string, work: (tx: Tx) => Promise<T>): Promise<T> {
     const qr = this.dataSource.createQueryRunner();
-    const client = (await qr.connect()) as PoolClient;
+    const client = await connect(qr);
     try {
       try {
         await client.query(begin);
@@ -97,11 +98,30 @@ export class TenantTransactions {
       } catch (e) {
         // Also after a failed BEGIN message or COMMIT: ROLLBACK outside a transaction is only a
         // warning, and a connection never goes back to the pool inside one.
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
+        const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+        throw failure(e, rolledBack);
       }
     } finally {
       await qr.release();
     }
   }
+}
+
+/** A pooled connection; any failure to get one (refused, pool timeout, server starting) is the database being unavailable. */
+async function connect(qr: { connect(): Promise<unknown> }): Promise<PoolClient> {
+  try {
+    return (await qr.connect()) as PoolClient;
+  } catch (e) {
+    throw new DatabaseUnavailableError(e);
+  }
+}
+
+/**
+ * The error a failed transaction ends with: the connection failing (by code, or a ROLLBACK that
+ * could not even be sent because the connection is gone) is the database being unavailable;
+ * anything else is rethrown as it is (SQLSTATEs stay readable with `pgErrorCode`).
+ */
+function failure(e: unknown, rolledBack: boolean): unknown {
+  if (e instanceof DatabaseUnavailableError) return e;
+  return !rolledBack || isConnectionFailure(e) ? new DatabaseUnavailableError(e) : e;
 }

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { TenantTransactions } from '@clinisync/persistence';
+import { DatabaseUnavailableError, TenantTransactions } from '@clinisync/persistence';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { patientsDatabasePlan } from '../../../services/patients/src/database';
 import { newId } from '../../../test/support/builders';
@@ -35,6 +35,33 @@ describe('TenantTransactions (one round trip to begin; the tenant lives and dies
       expect(after.flat().every((r) => r.tenant === null || r.tenant === '')).toBe(true);
     },
   );
+
+  it('turns a connection lost mid-transaction into DatabaseUnavailableError (by code, or by the connection being gone), and the pool recovers', async () => {
+    // Postgres ends the session with SQLSTATE 57P01 (admin shutdown): typed by its code.
+    const own = tx.run('t1', (t) => t.query(`SELECT pg_terminate_backend(pg_backend_pid())`));
+    await expect(own).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    // Killed from outside between statements: the driver's error has no code, and no ROLLBACK gets through.
+    const owner = await db.ownerDataSource();
+    try {
+      const outside = tx.run('t1', async (t) => {
+        const [{ pid }] = await t.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+        await owner.query(`SELECT pg_terminate_backend($1)`, [pid]);
+        // Wait until the backend is gone (a condition, not a sleep).
+        while ((await owner.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [pid])).length > 0);
+        return t.query(`SELECT 1`);
+      });
+      await expect(outside).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    } finally {
+      await owner.destroy();
+    }
+    await expect(tx.run('t1', (t) => t.query<{ one: number }>(`SELECT 1 AS one`))).resolves.toEqual([{ one: 1 }]);
+  });
+
+  it('keeps an ordinary statement error as it is (its SQLSTATE readable), not an outage', async () => {
+    const e = await tx.run('t1', (t) => t.query(`SELECT * FROM no_such_table`)).catch((err: unknown) => err);
+    expect(e).not.toBeInstanceOf(DatabaseUnavailableError);
+    expect((e as { code?: string }).code).toBe('42P01');
+  });
 
   it('commits the work and returns its result', async () => {
     const id = newId();

@@ -17,14 +17,15 @@ describe('backoff', () => {
     expect(parseRetryAfter(header, NOW)).toBe(ms);
   });
 
-  it('grows exponentially up to the cap, with jitter within [half, full] of the step', () => {
+  it('grows exponentially up to the cap, with full jitter within [0, full] of the step', () => {
     const opts = { ...DEFAULT_BACKOFF, baseDelayMs: 100, maxDelayMs: 1000 };
     expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, () => 1, opts))).toEqual([
       100, 200, 400, 800, 1000, 1000,
     ]);
-    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, () => 0, opts))).toEqual([
+    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, () => 0.5, opts))).toEqual([
       50, 100, 200, 400, 500, 500,
     ]);
+    expect([1, 2, 3].map((a) => backoffDelay(a, () => 0, opts))).toEqual([0, 0, 0]);
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 30 }),
@@ -32,7 +33,7 @@ describe('backoff', () => {
         (attempt, r) => {
           const step = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** (attempt - 1));
           const d = backoffDelay(attempt, () => r, opts);
-          return d >= step / 2 && d <= step;
+          return d >= 0 && d <= step;
         },
       ),
     );
@@ -49,6 +50,29 @@ describe('backoff', () => {
         },
       ),
     );
+  });
+
+  it('spreads a crowd refused with the same Retry-After over Retry-After plus the capped full-jitter window', () => {
+    const opts = { ...DEFAULT_BACKOFF, baseDelayMs: 500, maxDelayMs: 8000 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 60_000 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (ms, attempt, r) => {
+          const d = retryDelay(attempt, () => r, ms, opts);
+          return d >= ms && d <= ms + Math.min(8000, 500 * 2 ** (attempt - 1));
+        },
+      ),
+    );
+    // 1,000 devices told "Retry-After: 2" on their third refusal come back over 2 s to 4 s, not at once.
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const delays = Array.from({ length: 1000 }, () => retryDelay(3, random, 2000, opts));
+    const perHalfSecond = [0, 1, 2, 3].map((i) => delays.filter((d) => d >= 2000 + i * 500 && d < 2500 + i * 500).length);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(2000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(4000);
+    perHalfSecond.forEach((n) => expect(n).toBeGreaterThan(150));
   });
 });
 

@@ -1,4 +1,4 @@
-/** Retry timing: exponential backoff with jitter, and the server's Retry-After when it sends one. */
+/** Retry timing: capped exponential backoff with full jitter, on top of the server's Retry-After when it sends one. */
 export interface BackoffOptions {
   /** Delay before the first retry, before jitter. Default 500 ms. */
   baseDelayMs: number;
@@ -18,9 +18,9 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
 };
 
 /**
- * Delay before retry number `attempt` (1 = first retry): "equal jitter", i.e. half of
- * min(max, base * 2^(attempt-1)) plus a random share of the other half, so delays grow
- * exponentially yet devices that failed together do not retry together.
+ * Delay before retry number `attempt` (1 = first retry): "full jitter", i.e. a random share of
+ * min(max, base * 2^(attempt-1)), so delays grow exponentially up to the cap yet devices that
+ * failed together (a reconnect storm) spread over the whole window instead of retrying together.
  */
 export function backoffDelay(
   attempt: number,
@@ -28,12 +28,14 @@ export function backoffDelay(
   options: BackoffOptions = DEFAULT_BACKOFF,
 ): number {
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return Math.round(random() * ceiling);
 }
 
 /**
- * The delay to wait: the server's Retry-After when given (never less), plus up to 10% (at most
- * 1 s) of jitter; otherwise the exponential backoff.
+ * The delay to wait. With the server's Retry-After (429, 503, 409 in flight): never less than
+ * it, plus the full-jitter backoff of this attempt on top, so a crowd the server refused with
+ * the same Retry-After comes back spread out, further apart the more often it was refused.
+ * Without one: the full-jitter backoff.
  */
 export function retryDelay(
   attempt: number,
@@ -41,10 +43,7 @@ export function retryDelay(
   retryAfterMs: number | undefined,
   options: BackoffOptions = DEFAULT_BACKOFF,
 ): number {
-  if (retryAfterMs !== undefined) {
-    const wait = Math.max(0, retryAfterMs);
-    return Math.round(wait + random() * Math.min(1_000, wait * 0.1));
-  }
+  if (retryAfterMs !== undefined) return Math.max(0, Math.round(retryAfterMs)) + backoffDelay(attempt, random, options);
   return backoffDelay(attempt, random, options);
 }
 

@@ -446,3 +446,78 @@ describe('push engine: rejected, conflict and merged results', () => {
     expect(await client.get('patients', id)).toMatchObject({ version: 2, phone: '5', _status: 'synced' });
   });
 });
+
+describe('push engine: admission refusals (429 / 503 with Retry-After)', () => {
+  let platform: FakePlatform;
+  beforeEach(() => {
+    platform = new FakePlatform();
+  });
+
+  /** Every push body the client sent, refused ones included. */
+  const recordSent = (p: FakePlatform) => {
+    const sent: string[][] = [];
+    const inner = p.fetch;
+    const fetch = (input: string, init?: RequestInit) => {
+      if (String(input).endsWith('/sync/push'))
+        sent.push((JSON.parse(String(init?.body)) as { mutations: { clientMutationId: string }[] }).mutations.map((m) => m.clientMutationId));
+      return inner(input, init);
+    };
+    return { sent, fetch };
+  };
+
+  it('waits Retry-After plus capped full jitter on each refusal, then sends the same keys: nothing dropped, nothing applied twice', async () => {
+    const { sent, fetch } = recordSent(platform);
+    const backoff = { baseDelayMs: 100, maxDelayMs: 400, maxAttempts: 10 };
+    const { client, waits } = clientFor(platform, { fetch, batchSize: 5, random: () => 0.99, backoff });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await client.write((tx) => tx.create('patients', patientData({ givenName: `P${i}` }))));
+    // The first batch goes through, then the device is refused five times in a row.
+    const refusals = [
+      { status: 429, retryAfter: '1' },
+      { status: 503, retryAfter: '2' },
+      { status: 429, retryAfter: '1' },
+      { status: 503, retryAfter: '2' },
+      { status: 429, retryAfter: '3' },
+    ];
+    let pushes = 0;
+    platform.onPush = () => {
+      pushes += 1;
+      if (pushes === 1) for (const r of refusals) platform.inject(/sync\/push/, { kind: 'status', ...r });
+    };
+    const report = await client.sync({ pull: false });
+    expect(report.push).toMatchObject({ applied: 12 });
+    expect(waits).toHaveLength(refusals.length);
+    waits.forEach((w, i) => {
+      const retryAfterMs = Number(refusals[i].retryAfter) * 1000;
+      const cap = Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** i);
+      expect(w).toBeGreaterThanOrEqual(retryAfterMs);
+      expect(w).toBeLessThanOrEqual(retryAfterMs + cap);
+    });
+    // Every refused request carried exactly the batch sent after it: same keys, same order.
+    expect(sent).toHaveLength(3 + refusals.length);
+    for (let i = 1; i <= refusals.length; i++) expect(sent[i]).toEqual(sent[refusals.length + 1]);
+    const keys = sent.slice(refusals.length).flat().concat(sent[0]);
+    expect(new Set(keys).size).toBe(12);
+    expect(platform.count('patients')).toBe(12);
+    ids.forEach((id) => expect(platform.record('patients', id)?.version).toBe(1));
+    expect(client.status()).toMatchObject({ pending: 0, failed: 0 });
+    await client.close();
+  });
+
+  it('keeps the work queued when refused more often than maxAttempts, and the next sync sends it once with the same keys', async () => {
+    const { sent, fetch } = recordSent(platform);
+    const { client } = clientFor(platform, { fetch, backoff: { maxAttempts: 3 } });
+    for (let i = 0; i < 4; i++) await client.write((tx) => tx.create('patients', patientData({ givenName: `P${i}` })));
+    platform.inject(/sync\/push/, { kind: 'status', status: 429, retryAfter: '1' }, 3);
+    await expect(client.sync({ pull: false })).rejects.toMatchObject({ code: SyncClientErrorCode.UNREACHABLE });
+    expect(client.status()).toMatchObject({ pending: 4 });
+    expect(platform.count('patients')).toBe(0);
+    const report = await client.sync({ pull: false });
+    expect(report.push).toMatchObject({ applied: 4 });
+    expect(sent).toHaveLength(4);
+    sent.forEach((keys) => expect(keys).toEqual(sent[0]));
+    expect(platform.count('patients')).toBe(4);
+    expect(client.status()).toMatchObject({ pending: 0, failed: 0 });
+    await client.close();
+  });
+});

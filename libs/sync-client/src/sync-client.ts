@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import { MAX_MUTATIONS_PER_PUSH, Mutation, MutationResult, SyncRecord } from '@clinisync/contracts';
-import { ENTITIES, getEntity, orderBatch } from '@clinisync/sync-core';
+import { ENTITIES, getEntity, isAppendOnly, orderBatch } from '@clinisync/sync-core';
 import { BackoffOptions, DEFAULT_BACKOFF, retryDelay } from './backoff';
 import { coalesceOps } from './coalesce';
 import { applyServerResolution, rebaseOnServer } from './conflict-resolution';
@@ -620,7 +620,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     return this.store.transaction(() => {
       let queued = 0;
       for (const def of ENTITIES.filter((e) => e.clientWritable)) {
-        const appendOnly = def.policy === 'append-only' || def.policy === 'server-authority';
+        const appendOnly = isAppendOnly(def);
         for (const rec of this.store.recordsUpdatedSince(def.name, from)) {
           if (standingEdits(this.store, def.name, rec.id).length > 0) continue;
           const present: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 import { ApiErrorDetail, MutationOp } from '@clinisync/contracts';
-import { EntityDef, FieldDef, SYSTEM_FIELDS, checkFieldValue, findEntity } from '@clinisync/sync-core';
+import { EntityDef, FieldDef, SYSTEM_FIELDS, checkFieldValue, findEntity, isAppendOnly } from '@clinisync/sync-core';
 import { SyncClientError, SyncClientErrorCode } from './errors';
 import { LocalStore } from './local-store';
 import { LocalRecord, NewOutboxEntry } from './types';
@@ -75,7 +75,7 @@ export function checkWrite(
       SyncClientErrorCode.NOT_EDITABLE,
       `${entity} is derived by the server and cannot be written`,
     );
-  if (op !== 'create' && (def.policy === 'append-only' || def.policy === 'server-authority')) {
+  if (op !== 'create' && isAppendOnly(def)) {
     throw new SyncClientError(
       SyncClientErrorCode.NOT_EDITABLE,
       `${entity} records are append-only: record a correction instead of ${op === 'update' ? 'editing' : 'deleting'}`,

@@ -7,7 +7,9 @@ import {
   InvalidCursorError,
   PullCursor,
   Snapshot,
+  decodePageCursor,
   decodePullCursor,
+  encodePageCursor,
   encodePullCursor,
   isFeedState,
   nextFeedState,
@@ -268,6 +270,46 @@ describe('snapshot feed states (model)', () => {
         for (const [id, vs] of db.versions) expect(client.get(id)).toBe(vs[vs.length - 1].n);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('page cursor tokens (records and conflicts lists)', () => {
+  const cursor = { tenantId: 't1', list: 'records:patients', after: ['2026-11-21T10:00:00.000Z', '0193f0c2-0000-7000-8000-000000000001'] as const };
+
+  it('round-trips any position for its tenant and list (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string(), fc.string(), fc.string(), (tenantId, list, a, b) => {
+        const c = { tenantId, list, after: [a, b] as const };
+        expect(decodePageCursor(encodePageCursor(c, SECRET), SECRET, tenantId, list)).toEqual(c);
+      }),
+    );
+  });
+
+  it.each([
+    ['another tenant', (t: string) => decodePageCursor(t, SECRET, 't2', 'records:patients'), /another tenant/],
+    ['another list', (t: string) => decodePageCursor(t, SECRET, 't1', 'records:visits'), /signature/],
+    ['a conflicts list', (t: string) => decodePageCursor(t, SECRET, 't1', 'conflicts'), /signature/],
+    ['another secret', (t: string) => decodePageCursor(t, 'other-secret', 't1', 'records:patients'), /signature/],
+    ['a tampered body', (t: string) => decodePageCursor(`${Buffer.from('{"k":1,"t":"t1","a":["x","y"]}').toString('base64url')}.${t.split('.')[1]}`, SECRET, 't1', 'records:patients'), /signature/],
+    ['an unsigned base64 position', () => decodePageCursor(Buffer.from(JSON.stringify(cursor.after)).toString('base64url'), SECRET, 't1', 'records:patients'), /malformed/],
+  ])('refuses a token for %s with InvalidCursorError', (_case, decode, message) => {
+    const token = encodePageCursor(cursor, SECRET);
+    expect(() => decode(token)).toThrow(InvalidCursorError);
+    expect(() => decode(token)).toThrow(message);
+  });
+
+  it('never lets a pull cursor or checkpoint pass for a page cursor', () => {
+    const pull = encodePullCursor({ tenantId: 't1', states: {} }, SECRET);
+    expect(() => decodePageCursor(pull, SECRET, 't1', 'records:patients')).toThrow(InvalidCursorError);
+    expect(() => decodePullCursor(encodePageCursor(cursor, SECRET), SECRET, 't1')).toThrow(InvalidCursorError);
+  });
+
+  it('answers any junk with InvalidCursorError (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), (junk) => {
+        expect(() => decodePageCursor(junk, SECRET, 't1', 'conflicts')).toThrow(InvalidCursorError);
+      }),
     );
   });
 });

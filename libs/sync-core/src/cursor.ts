@@ -229,3 +229,29 @@ export function decodeCheckpoint(token: string, secret: string, tenantId: string
   }
   return { tenantId, xids };
 }
+
+/**
+ * A keyset position in an online-mode list (records of an entity, conflicts): the sort key of
+ * the last item handed out. Signed and tenant-bound like the pull cursor, and signed for its
+ * list (`list`, e.g. `records:patients`), so no other list's, pull's or tenant's token passes.
+ */
+export interface PageCursor {
+  tenantId: string;
+  list: string;
+  after: readonly [string, string];
+}
+
+export function encodePageCursor(cursor: PageCursor, secret: string): string {
+  const body = Buffer.from(JSON.stringify({ k: 1, t: cursor.tenantId, a: cursor.after })).toString('base64url');
+  return `${body}.${sign(`page:${cursor.list}:${body}`, secret)}`;
+}
+
+/** Verifies integrity, list and tenant; throws InvalidCursorError for anything tampered, foreign or malformed. */
+export function decodePageCursor(token: string, secret: string, tenantId: string, list: string): PageCursor {
+  const parsed = verifiedBody<{ k?: unknown; t?: unknown; a?: unknown }>(token, secret, `page:${list}:`, 'cursor');
+  if (parsed.k !== 1 || typeof parsed.t !== 'string') throw new InvalidCursorError('unsupported cursor');
+  if (parsed.t !== tenantId) throw new InvalidCursorError('cursor was issued to another tenant');
+  const a = parsed.a;
+  if (!Array.isArray(a) || a.length !== 2 || typeof a[0] !== 'string' || typeof a[1] !== 'string') throw new InvalidCursorError('malformed cursor position');
+  return { tenantId, list, after: [a[0], a[1]] };
+}

@@ -1,7 +1,9 @@
-import { ChangeAction, MutationOp, MutationRejectCode, RETRYABLE_REJECT_CODES } from '@clinisync/contracts';
+import { ChangeAction, MutationOp, MutationRejectCode, MutationStatus, RejectedResult, RETRYABLE_REJECT_CODES } from '@clinisync/contracts';
 import { EntityDef } from './registry';
 import { StoredRecord, fieldsChangedSince } from './records';
 import { canonicalJson } from './canonical';
+import { isAppendOnly, mergesFields } from './policy';
+import { DependencyTracker, OrderableMutation } from './ordering';
 
 export interface MutationIntent {
   op: MutationOp;
@@ -25,8 +27,34 @@ export type Decision =
   | { kind: 'conflict'; serverRecord: StoredRecord; conflictingFields: string[] }
   | { kind: 'reject'; code: MutationRejectCode; message: string; retryable: boolean };
 
-export function reject(code: MutationRejectCode, message: string): Decision {
+export type Rejection = Extract<Decision, { kind: 'reject' }>;
+
+export function reject(code: MutationRejectCode, message: string): Rejection {
   return { kind: 'reject', code, message, retryable: RETRYABLE_REJECT_CODES.has(code) };
+}
+
+/** The wire result of a refusal of mutation `m`. */
+export function rejectedResult(m: { clientMutationId: string; id: string }, d: Rejection): RejectedResult {
+  return { clientMutationId: m.clientMutationId, status: 'rejected', id: m.id, code: d.code, message: d.message, retryable: d.retryable };
+}
+
+/** `READ_ONLY` for an entity the server derives (`clientWritable: false`): no client write of it is decided further. */
+export function readOnlyRejection(def: EntityDef): Rejection | undefined {
+  return def.clientWritable ? undefined : reject(MutationRejectCode.READ_ONLY, `${def.name} is derived by the server and cannot be written by clients`);
+}
+
+/**
+ * `DEPENDENCY_FAILED` for a mutation of a batch whose record, or a record it references, failed
+ * earlier in the same batch (PROTOCOL.md "Push": ordering); undefined when nothing blocks it.
+ */
+export function dependencyRejection(tracker: DependencyTracker, m: OrderableMutation): Rejection | undefined {
+  const blocker = tracker.blockedBy(m);
+  return blocker === undefined ? undefined : reject(MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`);
+}
+
+/** Whether a mutation answered `status` fails the later mutations of its batch that depend on its record. */
+export function blocksDependents(status: MutationStatus): boolean {
+  return status === 'conflict' || status === 'rejected';
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -54,10 +82,8 @@ export function decideMutation(
   current: StoredRecord | undefined,
   now: string,
 ): Decision {
-  if (!def.clientWritable) {
-    return reject(MutationRejectCode.READ_ONLY, `${def.name} is derived by the server and cannot be written by clients`);
-  }
-  const appendOnly = def.policy === 'append-only' || def.policy === 'server-authority';
+  const readOnly = readOnlyRejection(def);
+  if (readOnly) return readOnly;
 
   if (intent.op === 'create') {
     if (current) return reject(MutationRejectCode.ALREADY_EXISTS, `${def.name} ${intent.id} already exists`);
@@ -76,7 +102,7 @@ export function decideMutation(
     };
   }
 
-  if (appendOnly) {
+  if (isAppendOnly(def)) {
     return reject(
       MutationRejectCode.APPEND_ONLY,
       `${def.name} records are append-only: ${intent.op} is not allowed; record a correction instead`,
@@ -116,7 +142,7 @@ export function decideMutation(
   const overlap = intent.changedFields
     .filter((f) => serverChanged.includes(f) && !sameValue(intent.data[f], current.fields[f]))
     .sort();
-  if (def.policy === 'field-merge' && base < current.version && overlap.length === 0) {
+  if (mergesFields(def) && base < current.version && overlap.length === 0) {
     return {
       kind: 'write',
       status: 'merged',

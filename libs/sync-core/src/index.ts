@@ -7,3 +7,6 @@ export * from './ordering';
 export * from './audit-event';
 export * from './cursor';
 export * from './event-order';
+export * from './policy';
+export * from './replay';
+export * from './resolution';

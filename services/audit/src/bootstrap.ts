@@ -1,9 +1,10 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { correlationMiddleware } from '@clinisync/observability';
+import { correlationMiddleware, secureHttpApp } from '@clinisync/observability';
 import { AuditAppModule } from './app.module';
 import { AuditConfig } from './config';
+import { serveAuditDocs } from './http/openapi';
 
 /** Builds the HTTP app: correlation id, then Nest routes. Every route is a GET: no body parser. */
 export async function createAuditApp(config: AuditConfig): Promise<INestApplication> {
@@ -12,7 +13,9 @@ export async function createAuditApp(config: AuditConfig): Promise<INestApplicat
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  secureHttpApp(app, config);
   app.use(correlationMiddleware);
+  serveAuditDocs(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -97,7 +97,6 @@ describe('inventory schema and row-level security', () => {
         WHERE n.nspname = 'inventory' AND c.relkind = 'r' ORDER BY c.relname`,
       );
     expect(tables.map((t) => t.relname)).toEqual([
-      'inbox',
       'outbox',
       'processed_events',
       'stock_levels',
@@ -133,7 +132,14 @@ describe('inventory schema and row-level security', () => {
       const wireColumns = async () =>
         (await owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'inventory' AND column_name = 'wire_json'`))[0].n as number;
       expect(await wireColumns()).toBe(2);
-      // Each migration's down undoes its up: first the stored wire JSON, then the schema.
+      const inbox = async () =>
+        (await owner.query(`SELECT c.relforcerowsecurity AS forced FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'inventory' AND c.relname = 'inbox'`)) as { forced: boolean }[];
+      expect(await inbox()).toEqual([]);
+      // Each migration's down undoes its up: the retired inbox comes back (RLS forced), then the
+      // stored wire JSON goes, then the schema.
+      await revertLastMigration(scratch.ownerUrl, inventoryDatabasePlan);
+      expect(await inbox()).toEqual([{ forced: true }]);
+      expect(await wireColumns()).toBeGreaterThan(0);
       await revertLastMigration(scratch.ownerUrl, inventoryDatabasePlan);
       expect(await wireColumns()).toBe(0);
       await revertLastMigration(scratch.ownerUrl, inventoryDatabasePlan);

@@ -60,7 +60,6 @@ describe('pharmacy schema and row-level security', () => {
     expect(tables.map((t) => t.relname)).toEqual([
       'dispensing_records',
       'drug_catalogue',
-      'inbox',
       'outbox',
       'prescription_items',
       'prescriptions',
@@ -114,7 +113,14 @@ describe('pharmacy schema and row-level security', () => {
       const wireColumns = async () =>
         (await owner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'pharmacy' AND column_name = 'wire_json'`))[0].n as number;
       expect(await wireColumns()).toBe(4);
-      // Each migration's down undoes its up: first the stored wire JSON, then the schema.
+      const inbox = async () =>
+        (await owner.query(`SELECT c.relforcerowsecurity AS forced FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pharmacy' AND c.relname = 'inbox'`)) as { forced: boolean }[];
+      expect(await inbox()).toEqual([]);
+      // Each migration's down undoes its up: the retired inbox comes back (RLS forced), then the
+      // stored wire JSON goes, then the schema.
+      await revertLastMigration(scratch.ownerUrl, pharmacyDatabasePlan);
+      expect(await inbox()).toEqual([{ forced: true }]);
+      expect(await wireColumns()).toBeGreaterThan(0);
       await revertLastMigration(scratch.ownerUrl, pharmacyDatabasePlan);
       expect(await wireColumns()).toBe(0);
       await revertLastMigration(scratch.ownerUrl, pharmacyDatabasePlan);

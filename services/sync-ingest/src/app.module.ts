@@ -6,8 +6,9 @@ import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { Registry } from 'prom-client';
 import { JwtAuthGuard, JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
-import { MutationLedgerRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
+import { LedgerRetention, MutationLedgerRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
 import { CheckpointCodec } from './pull/checkpoint';
+import { PageCursorCodec } from './cursors/page-cursor.codec';
 import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers, BinaryReplyDeserializer } from '@clinisync/messaging';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
@@ -25,6 +26,7 @@ import {
   loggerParams,
 } from '@clinisync/observability';
 import { SyncIngestConfig } from './config';
+import { admissionProvider } from './admission/admission.provider';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { ModuleGateway } from './modules-gateway/module-gateway';
 import { PushController } from './push/push.controller';
@@ -52,6 +54,7 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly gateway: ModuleGateway,
     private readonly relay: OutboxRelay,
+    private readonly retention: LedgerRetention,
     private readonly nats: NatsLink,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(RELAY_DATA_SOURCE) private readonly relayDs: DataSource,
@@ -61,10 +64,11 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.gateway.connect();
     await Promise.all([ensureStream(this.nats.nc, clinicalStream()), ensureStream(this.nats.nc, auditStream())]).catch(() => undefined);
     this.relay.start();
+    this.retention.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.relay.stop();
+    await Promise.all([this.relay.stop(), this.retention.stop()]);
     await this.gateway.close();
     await this.nats.close();
     await Promise.all([this.ds.destroy(), this.relayDs.destroy()]);
@@ -95,6 +99,7 @@ export class SyncIngestAppModule {
             jwtVerifierFromEnv(config),
         },
         JwtAuthGuard,
+        admissionProvider(config),
         {
           provide: ModuleGateway,
           useFactory: () =>
@@ -128,6 +133,11 @@ export class SyncIngestAppModule {
         },
         { provide: NatsLink, useFactory: () => NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `sync-ingest-${randomUUID().slice(0, 8)}` }) },
         {
+          provide: LedgerRetention,
+          useFactory: (relayDb: DataSource) => new LedgerRetention(new TenantTransactions(relayDb), { retentionDays: config.LEDGER_RETENTION_DAYS }),
+          inject: [RELAY_DATA_SOURCE],
+        },
+        {
           provide: OutboxRelay,
           useFactory: (relayDb: DataSource, nats: NatsLink, outbox: OutboxRepository, metrics: OutboxMetrics) =>
             new OutboxRelay(new TenantTransactions(relayDb), outbox, nats, metrics.observer('outbox')),
@@ -135,6 +145,7 @@ export class SyncIngestAppModule {
         },
         MutationLedgerRepository,
         { provide: CheckpointCodec, useValue: new CheckpointCodec(config.CURSOR_SECRET) },
+        { provide: PageCursorCodec, useValue: new PageCursorCodec(config.CURSOR_SECRET) },
         {
           provide: PushService,
           useFactory: (t: TenantTransactions, l: MutationLedgerRepository, k: CheckpointCodec, g: ModuleGateway, m: PushMetrics, c: ConflictsRepository, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) =>
@@ -143,10 +154,11 @@ export class SyncIngestAppModule {
         },
         {
           provide: ConflictsService,
-          useFactory: (t: TenantTransactions, c: ConflictsRepository, g: ModuleGateway, o: OutboxRepository, a: IngestAudit, r: OutboxRelay) => new ConflictsService(t, c, g, o, a, () => r.notify()),
-          inject: [TenantTransactions, ConflictsRepository, ModuleGateway, INGEST_OUTBOX, IngestAudit, OutboxRelay],
+          useFactory: (t: TenantTransactions, c: ConflictsRepository, g: ModuleGateway, o: OutboxRepository, a: IngestAudit, k: PageCursorCodec, r: OutboxRelay) =>
+            new ConflictsService(t, c, g, o, a, k, () => r.notify()),
+          inject: [TenantTransactions, ConflictsRepository, ModuleGateway, INGEST_OUTBOX, IngestAudit, PageCursorCodec, OutboxRelay],
         },
-        { provide: RecordsService, useFactory: (g: ModuleGateway) => new RecordsService(g), inject: [ModuleGateway] },
+        { provide: RecordsService, useFactory: (g: ModuleGateway, k: PageCursorCodec) => new RecordsService(g, k), inject: [ModuleGateway, PageCursorCodec] },
         {
           provide: QueueService,
           useFactory: (t: TenantTransactions, q: SyncMutationsRepository, l: MutationLedgerRepository, p: PushService, cr: ConflictsRepository, cs: ConflictsService) => new QueueService(t, q, l, p, cr, cs),

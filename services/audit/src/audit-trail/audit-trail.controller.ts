@@ -14,6 +14,7 @@ import { StoredAuditEvent } from '@clinisync/contracts';
 import { JwtAuthGuard, Principal } from '@clinisync/auth';
 import { CORRELATION_HEADER, correlationIdFrom } from '@clinisync/observability';
 import { ErrorResponse, sendAuditError } from '../http/http-error.filter';
+import { ApiExportAudit, ApiGetAuditEvent, ApiListAuditEvents, ApiVerifyAuditChain, AuditApi } from '../http/openapi';
 import { ChainVerification } from './audit-chain';
 import { AuditCaller, AuditEventPage, AuditExport, AuditTrailService } from './audit-trail.service';
 
@@ -53,15 +54,18 @@ function download(exported: AuditExport): StreamableFile {
 /** PROTOCOL.md "Audit trail": role `auditor`, tenant from the token. */
 @Controller('api/v1/audit')
 @UseGuards(JwtAuthGuard)
+@AuditApi()
 export class AuditTrailController {
   constructor(private readonly audit: AuditTrailService) {}
 
   @Get('events')
+  @ApiListAuditEvents()
   listEvents(@Caller() caller: AuditCaller, @Query() query: unknown): Promise<AuditEventPage> {
     return this.audit.listEvents(caller, query);
   }
 
   @Get('events/:id')
+  @ApiGetAuditEvent()
   getEvent(
     @Caller() caller: AuditCaller,
     @Param('id') id: string,
@@ -71,11 +75,13 @@ export class AuditTrailController {
   }
 
   @Get('verify')
+  @ApiVerifyAuditChain()
   verify(@Caller() caller: AuditCaller, @Query() query: unknown): Promise<ChainVerification> {
     return this.audit.verify(caller, query);
   }
 
   @Get('export')
+  @ApiExportAudit()
   async export(@Caller() caller: AuditCaller, @Query() query: unknown): Promise<StreamableFile> {
     return download(await this.audit.export(caller, query));
   }

@@ -1,5 +1,6 @@
 import { Logger, NotFoundException } from '@nestjs/common';
 import { AuthError } from '@clinisync/auth';
+import { DatabaseUnavailableError } from '@clinisync/persistence';
 import { AuditErrorCode, AuditTrailError } from '../audit-trail/audit-trail.errors';
 import { ErrorResponse, protocolErrorOf, sendAuditError } from './http-error.filter';
 
@@ -49,7 +50,9 @@ describe('audit HTTP errors (PROTOCOL.md Errors)', () => {
     const cases: [unknown, number, string][] = [
       [new AuthError('jwt expired'), 401, 'authentication required'],
       [new NotFoundException(), 404, 'no such route'],
-      [new Error('connect ECONNREFUSED 127.0.0.1:5432'), 503, 'a dependency is unavailable; retry later'],
+      [new DatabaseUnavailableError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })), 503, 'a dependency is unavailable; retry later'],
+      // An outage is known by type, never guessed from a message.
+      [new Error('connect ECONNREFUSED 127.0.0.1:5432'), 500, 'internal error'],
       [new Error('secret internals'), 500, 'internal error'],
     ];
     for (const [exception, status, message] of cases) {

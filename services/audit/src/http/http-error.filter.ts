@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ApiErrorBody, ApiErrorCode, ApiErrorDetail } from '@clinisync/contracts';
 import { AuthError } from '@clinisync/auth';
+import { DatabaseUnavailableError } from '@clinisync/persistence';
 import { AuditErrorCode, AuditTrailError } from '../audit-trail/audit-trail.errors';
 
 function assertUnreachable(value: never): never {
@@ -31,9 +32,6 @@ export function protocolErrorOf(code: AuditErrorCode): {
   }
 }
 
-const DEPENDENCY_DOWN =
-  /ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i;
-
 /** Any exception as the audit error it stands for: coded errors as they are, everything else by kind. */
 export function toAuditError(exception: unknown): AuditTrailError | AuthError | undefined {
   if (exception instanceof AuditTrailError || exception instanceof AuthError) return exception;
@@ -43,7 +41,8 @@ export function toAuditError(exception: unknown): AuditTrailError | AuthError | 
       return new AuditTrailError(AuditErrorCode.NOT_FOUND, 'no such route');
     if (status < 500) return new AuditTrailError(AuditErrorCode.VALIDATION_FAILED, exception.message);
   }
-  if (DEPENDENCY_DOWN.test(String((exception as Error)?.message)))
+  // Typed by the tenant transaction helper (connect failures, lost connections, SQLSTATE 08/57P0x), never read from message text.
+  if (exception instanceof DatabaseUnavailableError)
     return new AuditTrailError(AuditErrorCode.UNAVAILABLE, 'a dependency is unavailable; retry later');
   return undefined;
 }

@@ -26,9 +26,11 @@ export interface ConflictRow {
   resolvedVersion: number | null;
   resolvedAt: string | null;
   detectedAt: string;
+  /** `detected_at` to the microsecond, as stored: the list's keyset position (`detectedAt` has milliseconds only). */
+  detectedAtKey: string;
 }
 
-export type NewConflict = Omit<ConflictRow, 'status' | 'resolution' | 'resolutionReason' | 'resolvedBy' | 'resolvedVersion' | 'resolvedAt' | 'detectedAt'>;
+export type NewConflict = Omit<ConflictRow, 'status' | 'resolution' | 'resolutionReason' | 'resolvedBy' | 'resolvedVersion' | 'resolvedAt' | 'detectedAt' | 'detectedAtKey'>;
 
 const COLUMNS = `id::text AS id, client_mutation_id::text AS "clientMutationId", entity, record_id::text AS "recordId",
   facility_id AS "facilityId", patient_id::text AS "patientId", base_version AS "baseVersion", server_version AS "serverVersion",
@@ -36,7 +38,8 @@ const COLUMNS = `id::text AS id, client_mutation_id::text AS "clientMutationId",
   server_record AS "serverRecord", device_id AS "deviceId", actor_id AS "actorId", correlation_id AS "correlationId", status,
   resolution, resolution_reason AS "resolutionReason", resolved_by AS "resolvedBy", resolved_version AS "resolvedVersion",
   to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "resolvedAt",
-  to_char(detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "detectedAt"`;
+  to_char(detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "detectedAt",
+  to_char(detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "detectedAtKey"`;
 
 export interface ConflictFilter {
   status?: ConflictStatus;

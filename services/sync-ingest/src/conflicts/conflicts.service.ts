@@ -1,8 +1,9 @@
-import { ApiErrorCode, ConflictResolutionKind, MutationCommand, MutationResult, SyncRecord } from '@clinisync/contracts';
+import { ConflictResolutionKind, MutationCommand, MutationResult, SyncRecord } from '@clinisync/contracts';
 import { Principal, Resource, defineAbilityFor, entitySubject } from '@clinisync/auth';
 import { OutboxRepository, TenantTransactions } from '@clinisync/persistence';
-import { canonicalJson, findEntity, mutationPayloadHash, sha256Hex, validateMutationData } from '@clinisync/sync-core';
-import { SyncIngestError } from '../push/push.errors';
+import { InvalidCursorError, findEntity, mutationPayloadHash, resolutionData, resolutionKey, resolutionOutcome, validateMutationData } from '@clinisync/sync-core';
+import { ConflictsError, ConflictsErrorCode } from './conflicts.errors';
+import { PageCursorCodec } from '../cursors/page-cursor.codec';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { IngestAudit } from '../audit/ingest-audit';
 import { ConflictRow, ConflictStatus, ConflictsRepository } from './conflicts.repository';
@@ -73,11 +74,8 @@ function view(r: ConflictRow): ConflictView {
   };
 }
 
-/** A stable key per (conflict, server version, decision): a retried resolution is applied once. */
-function resolutionKey(conflictId: string, serverVersion: number, resolution: string, data: unknown): string {
-  const h = sha256Hex(canonicalJson({ conflictId, serverVersion, resolution, data }));
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+/** The keyset list the conflicts cursor is signed for. */
+const CONFLICTS_LIST = 'conflicts';
 
 /**
  * Conflicts made explicit and resolved by an accountable person (PROTOCOL.md "Conflicts").
@@ -91,6 +89,7 @@ export class ConflictsService {
     private readonly modules: ModuleGateway,
     private readonly outbox: OutboxRepository,
     private readonly audit: IngestAudit,
+    private readonly cursors: PageCursorCodec,
     private readonly onCommitted: () => void = () => undefined,
   ) {}
 
@@ -106,20 +105,25 @@ export class ConflictsService {
   async list(principal: Principal, q: { status?: string; entity?: string; recordId?: string; cursor?: string; limit?: string }): Promise<{ items: ConflictView[]; cursor: string | null }> {
     const status = (q.status ?? 'open') as ConflictStatus;
     if (!['open', 'manual_review', 'resolved'].includes(status)) {
-      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid status', [{ path: 'status', message: 'status must be open, manual_review or resolved' }]);
+      throw new ConflictsError(ConflictsErrorCode.VALIDATION_FAILED, 'invalid status', [{ path: 'status', message: 'status must be open, manual_review or resolved' }]);
     }
     const limit = q.limit ? Number(q.limit) : 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid limit', [{ path: 'limit', message: 'limit must be an integer from 1 to 1000' }]);
+      throw new ConflictsError(ConflictsErrorCode.VALIDATION_FAILED, 'invalid limit', [{ path: 'limit', message: 'limit must be an integer from 1 to 1000' }]);
+    }
+    // record_id is a uuid column: anything else is bad input, not a failed cast (500).
+    if (q.recordId && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q.recordId)) {
+      throw new ConflictsError(ConflictsErrorCode.VALIDATION_FAILED, 'invalid recordId', [{ path: 'recordId', message: 'recordId must be a UUID' }]);
     }
     let after: { detectedAt: string; id: string } | undefined;
     if (q.cursor) {
       try {
-        const [detectedAt, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [string, string];
-        if (typeof detectedAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(detectedAt))) throw new Error('bad');
+        const [detectedAt, id] = this.cursors.decode(q.cursor, principal.tenantId, CONFLICTS_LIST);
+        if (Number.isNaN(Date.parse(detectedAt))) throw new InvalidCursorError('malformed cursor position');
         after = { detectedAt, id };
-      } catch {
-        throw new SyncIngestError(ApiErrorCode.INVALID_CURSOR, 'malformed cursor', [{ path: 'cursor', message: 'malformed cursor' }]);
+      } catch (e) {
+        if (!(e instanceof InvalidCursorError)) throw e;
+        throw new ConflictsError(ConflictsErrorCode.INVALID_CURSOR, e.message, [{ path: 'cursor', message: e.message }]);
       }
     }
     const { entities, facilities } = this.scope(principal);
@@ -127,7 +131,7 @@ export class ConflictsService {
       this.conflicts.list(tx, principal.tenantId, { status, entity: q.entity, recordId: q.recordId, facilities, entities, after, limit }),
     );
     const last = rows[rows.length - 1];
-    return { items: rows.map(view), cursor: rows.length === limit && last ? Buffer.from(JSON.stringify([last.detectedAt, last.id])).toString('base64url') : null };
+    return { items: rows.map(view), cursor: rows.length === limit && last ? this.cursors.encode(principal.tenantId, CONFLICTS_LIST, [last.detectedAtKey, last.id]) : null };
   }
 
   async resolve(ctx: ConflictContext, conflictId: string, body: unknown): Promise<ResolveResponse> {
@@ -139,27 +143,27 @@ export class ConflictsService {
     if (resolution === 'merge' && (typeof b.data !== 'object' || b.data === null || Array.isArray(b.data))) details.push({ path: 'data', message: 'data is required for merge' });
     if (resolution !== 'merge' && b.data !== undefined) details.push({ path: 'data', message: 'data is only accepted with merge' });
     if (b.reason !== undefined && typeof b.reason !== 'string') details.push({ path: 'reason', message: 'reason must be a string' });
-    if (!/^[0-9a-f-]{36}$/i.test(conflictId)) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such conflict');
-    if (details.length) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid resolution', details);
+    if (!/^[0-9a-f-]{36}$/i.test(conflictId)) throw new ConflictsError(ConflictsErrorCode.NOT_FOUND, 'no such conflict');
+    if (details.length) throw new ConflictsError(ConflictsErrorCode.VALIDATION_FAILED, 'invalid resolution', details);
     const reason = b.reason as string | undefined;
 
     const conflict = await this.transactions.run(principal.tenantId, (tx) => this.conflicts.lock(tx, principal.tenantId, conflictId));
-    if (!conflict) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such conflict');
+    if (!conflict) throw new ConflictsError(ConflictsErrorCode.NOT_FOUND, 'no such conflict');
     const { ability } = this.scope(principal);
     if (!ability.can('resolve', entitySubject(conflict.entity, { facilityId: conflict.facilityId ?? undefined }))) {
       await this.auditDenied(ctx, conflict, resolution);
-      throw new SyncIngestError(ApiErrorCode.FORBIDDEN, `not allowed to resolve conflicts on ${conflict.entity} here`);
+      throw new ConflictsError(ConflictsErrorCode.FORBIDDEN, `not allowed to resolve conflicts on ${conflict.entity} here`);
     }
-    if (conflict.status === 'resolved') throw new SyncIngestError(ApiErrorCode.CONFLICT, 'conflict already resolved');
+    if (conflict.status === 'resolved') throw new ConflictsError(ConflictsErrorCode.CONFLICT, 'conflict already resolved');
     if (resolution === 'manual_review') return this.park(ctx, conflict, reason);
 
-    const data = resolution === 'merge' ? (b.data as Record<string, unknown>) : resolution === 'client_wins' ? pick(conflict.clientPayload.data, conflict.changedFields) : {};
+    const data = resolutionData(resolution, { clientData: conflict.clientPayload.data, changedFields: conflict.changedFields }, b.data as Record<string, unknown> | undefined);
     if (resolution === 'merge') {
       const issues = validateMutationData({ clientMutationId: conflictId, entity: conflict.entity, op: 'update', id: conflict.recordId, baseVersion: conflict.serverVersion, data });
-      if (issues.length) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid merge data', issues.map((i) => ({ path: i.path, message: i.message })));
+      if (issues.length) throw new ConflictsError(ConflictsErrorCode.VALIDATION_FAILED, 'invalid merge data', issues.map((i) => ({ path: i.path, message: i.message })));
     }
     const def = findEntity(conflict.entity);
-    if (!def) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such conflict');
+    if (!def) throw new ConflictsError(ConflictsErrorCode.NOT_FOUND, 'no such conflict');
     const command: MutationCommand = {
       clientMutationId: resolutionKey(conflict.id, conflict.serverVersion, resolution, data),
       entity: conflict.entity,
@@ -178,31 +182,33 @@ export class ConflictsService {
       const reply = await this.modules.applyBatch(def.module, { tenantId: principal.tenantId, correlationId: ctx.correlationId, token: ctx.token, deviceId: ctx.deviceId, commands: [command] });
       result = reply.results[0];
     } catch (e) {
-      if (e instanceof ModuleUnavailableError) throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, `${def.module} is unavailable; nothing was resolved, retry later`, undefined, 5);
+      if (e instanceof ModuleUnavailableError) throw new ConflictsError(ConflictsErrorCode.UNAVAILABLE, `${def.module} is unavailable; nothing was resolved, retry later`, undefined, 5);
       throw e;
     }
-    switch (result.status) {
-      case 'applied':
-      case 'merged': {
+    const outcome = resolutionOutcome(result);
+    switch (outcome.kind) {
+      case 'resolved': {
         await this.transactions.run(principal.tenantId, async (tx) => {
           const row = await this.conflicts.lock(tx, principal.tenantId, conflict.id);
           if (row?.status === 'resolved') return;
-          await this.conflicts.markResolved(tx, principal.tenantId, conflict.id, { status: 'resolved', resolution, reason, by: principal.sub, version: result.version });
+          await this.conflicts.markResolved(tx, principal.tenantId, conflict.id, { status: 'resolved', resolution, reason, by: principal.sub, version: outcome.version });
         });
-        return { conflictId: conflict.id, status: 'resolved', resolution, id: conflict.recordId, version: result.version, ...(result.status === 'merged' ? { record: result.record } : {}) };
+        return { conflictId: conflict.id, status: 'resolved', resolution, id: conflict.recordId, version: outcome.version, ...(result.status === 'merged' ? { record: result.record } : {}) };
       }
-      case 'conflict': {
+      case 'stale': {
         // The record moved on since detection: keep the conflict open against the new server record.
-        await this.transactions.run(principal.tenantId, (tx) => this.conflicts.refreshServerRecord(tx, principal.tenantId, conflict.id, result.serverVersion, result.serverRecord));
-        throw new SyncIngestError(ApiErrorCode.CONFLICT, 'the record changed since the conflict was detected', undefined, undefined, {
-          serverVersion: result.serverVersion,
-          serverRecord: result.serverRecord,
+        await this.transactions.run(principal.tenantId, (tx) => this.conflicts.refreshServerRecord(tx, principal.tenantId, conflict.id, outcome.serverVersion, outcome.serverRecord));
+        throw new ConflictsError(ConflictsErrorCode.CONFLICT, 'the record changed since the conflict was detected', undefined, undefined, {
+          serverVersion: outcome.serverVersion,
+          serverRecord: outcome.serverRecord,
         });
       }
-      case 'rejected':
-        if (result.code === 'FORBIDDEN') throw new SyncIngestError(ApiErrorCode.FORBIDDEN, result.message);
-        if (result.retryable) throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, result.message, undefined, 5);
-        throw new SyncIngestError(ApiErrorCode.CONFLICT, result.message);
+      case 'forbidden':
+        throw new ConflictsError(ConflictsErrorCode.FORBIDDEN, outcome.message);
+      case 'unavailable':
+        throw new ConflictsError(ConflictsErrorCode.UNAVAILABLE, outcome.message, undefined, 5);
+      case 'refused':
+        throw new ConflictsError(ConflictsErrorCode.CONFLICT, outcome.message);
     }
   }
 
@@ -254,8 +260,4 @@ export class ConflictsService {
     );
     this.onCommitted();
   }
-}
-
-function pick(data: Record<string, unknown>, fields: string[]): Record<string, unknown> {
-  return Object.fromEntries(fields.filter((f) => f in data).map((f) => [f, data[f]]));
 }

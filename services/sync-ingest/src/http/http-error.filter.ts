@@ -1,7 +1,13 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ApiErrorBody, ApiErrorCode, ApiErrorDetail } from '@clinisync/contracts';
 import { AuthError } from '@clinisync/auth';
-import { SyncIngestError } from '../push/push.errors';
+import { DatabaseUnavailableError } from '@clinisync/persistence';
+import { ContextError, assertUnreachable } from './context-error';
+import { PushError, PushErrorCode } from '../push/push.errors';
+import { PullError, PullErrorCode } from '../pull/pull.errors';
+import { RecordsError, RecordsErrorCode } from '../records/records.errors';
+import { ConflictsError, ConflictsErrorCode } from '../conflicts/conflicts.errors';
+import { QueueError, QueueErrorCode } from '../queue/queue.errors';
 
 export function statusOf(code: ApiErrorCode): number {
   switch (code) {
@@ -27,6 +33,97 @@ export function statusOf(code: ApiErrorCode): number {
     case ApiErrorCode.INTERNAL:
       return HttpStatus.INTERNAL_SERVER_ERROR;
   }
+}
+
+function pushCode(code: PushErrorCode): ApiErrorCode {
+  switch (code) {
+    case PushErrorCode.VALIDATION_FAILED:
+      return ApiErrorCode.VALIDATION_FAILED;
+    case PushErrorCode.TENANT_MISMATCH:
+      return ApiErrorCode.TENANT_MISMATCH;
+    case PushErrorCode.IDEMPOTENCY_IN_FLIGHT:
+      return ApiErrorCode.IDEMPOTENCY_IN_FLIGHT;
+    case PushErrorCode.UNAVAILABLE:
+      return ApiErrorCode.UNAVAILABLE;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+function pullCode(code: PullErrorCode): ApiErrorCode {
+  switch (code) {
+    case PullErrorCode.VALIDATION_FAILED:
+      return ApiErrorCode.VALIDATION_FAILED;
+    case PullErrorCode.TENANT_MISMATCH:
+      return ApiErrorCode.TENANT_MISMATCH;
+    case PullErrorCode.INVALID_CURSOR:
+      return ApiErrorCode.INVALID_CURSOR;
+    case PullErrorCode.UNAVAILABLE:
+      return ApiErrorCode.UNAVAILABLE;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+function recordsCode(code: RecordsErrorCode): ApiErrorCode {
+  switch (code) {
+    case RecordsErrorCode.VALIDATION_FAILED:
+      return ApiErrorCode.VALIDATION_FAILED;
+    case RecordsErrorCode.INVALID_CURSOR:
+      return ApiErrorCode.INVALID_CURSOR;
+    case RecordsErrorCode.NOT_FOUND:
+      return ApiErrorCode.NOT_FOUND;
+    case RecordsErrorCode.UNAVAILABLE:
+      return ApiErrorCode.UNAVAILABLE;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+function conflictsCode(code: ConflictsErrorCode): ApiErrorCode {
+  switch (code) {
+    case ConflictsErrorCode.VALIDATION_FAILED:
+      return ApiErrorCode.VALIDATION_FAILED;
+    case ConflictsErrorCode.INVALID_CURSOR:
+      return ApiErrorCode.INVALID_CURSOR;
+    case ConflictsErrorCode.NOT_FOUND:
+      return ApiErrorCode.NOT_FOUND;
+    case ConflictsErrorCode.FORBIDDEN:
+      return ApiErrorCode.FORBIDDEN;
+    case ConflictsErrorCode.CONFLICT:
+      return ApiErrorCode.CONFLICT;
+    case ConflictsErrorCode.UNAVAILABLE:
+      return ApiErrorCode.UNAVAILABLE;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+function queueCode(code: QueueErrorCode): ApiErrorCode {
+  switch (code) {
+    case QueueErrorCode.VALIDATION_FAILED:
+      return ApiErrorCode.VALIDATION_FAILED;
+    case QueueErrorCode.NOT_FOUND:
+      return ApiErrorCode.NOT_FOUND;
+    case QueueErrorCode.FORBIDDEN:
+      return ApiErrorCode.FORBIDDEN;
+    case QueueErrorCode.CONFLICT:
+      return ApiErrorCode.CONFLICT;
+    case QueueErrorCode.UNAVAILABLE:
+      return ApiErrorCode.UNAVAILABLE;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+/** The protocol code of a bounded context's error; undefined for anything that is not one. */
+export function protocolCodeOf(e: unknown): ApiErrorCode | undefined {
+  if (e instanceof PushError) return pushCode(e.code);
+  if (e instanceof PullError) return pullCode(e.code);
+  if (e instanceof RecordsError) return recordsCode(e.code);
+  if (e instanceof ConflictsError) return conflictsCode(e.code);
+  if (e instanceof QueueError) return queueCode(e.code);
+  return undefined;
 }
 
 interface Res {
@@ -58,8 +155,10 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Res>();
-    if (exception instanceof SyncIngestError) {
-      return sendError(res, exception.code, exception.message, exception.details, exception.retryAfterSeconds ?? (exception.code === ApiErrorCode.UNAVAILABLE ? 5 : undefined), exception.extra);
+    const code = protocolCodeOf(exception);
+    if (code !== undefined) {
+      const e = exception as ContextError<string>;
+      return sendError(res, code, e.message, e.details, e.retryAfterSeconds ?? (code === ApiErrorCode.UNAVAILABLE ? 5 : undefined), e.extra);
     }
     if (exception instanceof AuthError) return sendError(res, ApiErrorCode.UNAUTHENTICATED, 'authentication required');
     if (exception instanceof HttpException) {
@@ -68,8 +167,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (status === HttpStatus.PAYLOAD_TOO_LARGE) return sendError(res, ApiErrorCode.PAYLOAD_TOO_LARGE, 'request body exceeds the size limit');
       if (status < 500) return sendError(res, ApiErrorCode.VALIDATION_FAILED, exception.message);
     }
-    const dbDown = /ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect/i.test(String((exception as Error)?.message));
-    if (dbDown) return sendError(res, ApiErrorCode.UNAVAILABLE, 'a dependency is unavailable; retry later', undefined, 5);
+    if (exception instanceof DatabaseUnavailableError) return sendError(res, ApiErrorCode.UNAVAILABLE, 'a dependency is unavailable; retry later', undefined, 5);
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return sendError(res, ApiErrorCode.INTERNAL, 'internal error');
   }

@@ -1,8 +1,10 @@
-import { Controller, Get, Headers, Query, StreamableFile, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Query, StreamableFile, UseGuards, UsePipes } from '@nestjs/common';
 import { BearerToken, CurrentPrincipal, JwtAuthGuard, Principal } from '@clinisync/auth';
 import { CORRELATION_HEADER } from '@clinisync/observability';
 import { PullQuery, PullService } from './pull.service';
 import { PullPage, encodePullResponse } from './pull-response';
+import { ApiPull, SyncIngestApi } from '../http/openapi';
+import { SingleValuedQuery } from '../http/query-params.pipe';
 
 /** The response with its length, so it goes out in one write (a stream of unknown length ends with a chunk of its own). */
 function pullResponseFile(page: PullPage): StreamableFile {
@@ -12,10 +14,13 @@ function pullResponseFile(page: PullPage): StreamableFile {
 
 @Controller('api/v1/sync')
 @UseGuards(JwtAuthGuard)
+@UsePipes(SingleValuedQuery)
+@SyncIngestApi('pull')
 export class PullController {
   constructor(private readonly pulls: PullService) {}
 
   @Get('pull')
+  @ApiPull()
   pull(
     @CurrentPrincipal() principal: Principal,
     @BearerToken() token: string,

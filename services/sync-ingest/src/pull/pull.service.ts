@@ -1,5 +1,4 @@
 import {
-  ApiErrorCode,
   DEFAULT_PULL_LIMIT,
   FeedEntityPage,
   MAX_PULL_LIMIT,
@@ -17,7 +16,7 @@ import {
   findEntity,
   moduleOrder,
 } from '@clinisync/sync-core';
-import { SyncIngestError } from '../push/push.errors';
+import { PullError, PullErrorCode } from './pull.errors';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { PullPage, noChanges } from './pull-response';
 import { PagedAhead, PullReadAhead } from './pull-read-ahead';
@@ -59,7 +58,7 @@ export class PullService {
   async pull(ctx: PullContext, query: PullQuery): Promise<PullPage> {
     const { principal } = ctx;
     if (query.tenantId !== undefined && query.tenantId !== principal.tenantId) {
-      throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, 'the query names a tenant other than the token');
+      throw new PullError(PullErrorCode.TENANT_MISMATCH, 'the query names a tenant other than the token');
     }
     const limit = this.limit(query.limit);
     const entities = this.entities(principal, query.entities);
@@ -82,7 +81,7 @@ export class PullService {
     try {
       return decode();
     } catch (e) {
-      if (e instanceof InvalidCursorError) throw new SyncIngestError(ApiErrorCode.INVALID_CURSOR, e.message, [{ path, message: e.message }]);
+      if (e instanceof InvalidCursorError) throw new PullError(PullErrorCode.INVALID_CURSOR, e.message, [{ path, message: e.message }]);
       throw e;
     }
   }
@@ -123,7 +122,7 @@ export class PullService {
       return reply.pages;
     } catch (e) {
       if (e instanceof ModuleUnavailableError) {
-        throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, `${module} is unavailable; retry the pull later`, undefined, 5);
+        throw new PullError(PullErrorCode.UNAVAILABLE, `${module} is unavailable; retry the pull later`, undefined, 5);
       }
       throw e;
     }
@@ -133,7 +132,7 @@ export class PullService {
     if (raw === undefined || raw === '') return DEFAULT_PULL_LIMIT;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > MAX_PULL_LIMIT) {
-      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid limit', [{ path: 'limit', message: `limit must be an integer from 1 to ${MAX_PULL_LIMIT}` }]);
+      throw new PullError(PullErrorCode.VALIDATION_FAILED, 'invalid limit', [{ path: 'limit', message: `limit must be an integer from 1 to ${MAX_PULL_LIMIT}` }]);
     }
     return n;
   }
@@ -143,7 +142,7 @@ export class PullService {
     const requested = raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : ENTITIES.map((e) => e.name);
     const unknown = requested.filter((e) => !findEntity(e));
     if (unknown.length > 0) {
-      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'unknown entities', unknown.map((e) => ({ path: 'entities', message: `unknown entity "${e}"` })));
+      throw new PullError(PullErrorCode.VALIDATION_FAILED, 'unknown entities', unknown.map((e) => ({ path: 'entities', message: `unknown entity "${e}"` })));
     }
     const ability = defineAbilityFor(principal);
     return ENTITIES.filter((e) => requested.includes(e.name) && ability.can('read', e.name)).map((e) => e.name);

@@ -1,6 +1,5 @@
 import { validateSync } from 'class-validator';
 import {
-  ApiErrorCode,
   ApiErrorDetail,
   ApplyBatchCommand,
   ApplyBatchReply,
@@ -12,14 +11,27 @@ import {
   passesPushRequestRules,
   PushRequest,
   PushResponse,
-  RETRYABLE_REJECT_CODES,
   toErrorDetails,
 } from '@clinisync/contracts';
 import { Principal, defineAbilityFor } from '@clinisync/auth';
-import { LedgerEntry, MutationLedgerRepository, NewLedgerEntry, OutboxMessage, OutboxRepository, TenantTransactions, Tx, isLedgerKeyRace } from '@clinisync/persistence';
+import { MutationLedgerRepository, NewLedgerEntry, OutboxMessage, OutboxRepository, TenantTransactions, Tx, isLedgerKeyRace } from '@clinisync/persistence';
 import { PushMetrics } from '@clinisync/observability';
-import { DependencyTracker, getEntity, moduleOrder, mutationPayloadHash, validateMutationData } from '@clinisync/sync-core';
-import { SyncIngestError } from './push.errors';
+import {
+  DependencyTracker,
+  Rejection,
+  blocksDependents,
+  committedResults,
+  dependencyRejection,
+  getEntity,
+  moduleOrder,
+  mutationPayloadHash,
+  readOnlyRejection,
+  reject,
+  rejectedResult,
+  replayOutcome,
+  validateMutationData,
+} from '@clinisync/sync-core';
+import { PushError, PushErrorCode } from './push.errors';
 import { CheckpointCodec } from '../pull/checkpoint';
 import { ModuleGateway, ModuleUnavailableError } from '../modules-gateway/module-gateway';
 import { ConflictsRepository, NewConflict } from '../conflicts/conflicts.repository';
@@ -62,7 +74,7 @@ export class PushService {
       for (const r of response.results) this.metrics.mutations.inc({ status: r.replayed ? `${r.status}_replayed` : r.status });
       return response;
     } catch (e) {
-      this.metrics.pushes.inc({ outcome: e instanceof SyncIngestError ? e.code : 'error' });
+      this.metrics.pushes.inc({ outcome: e instanceof PushError ? e.code : 'error' });
       throw e;
     } finally {
       stop();
@@ -72,11 +84,11 @@ export class PushService {
   /** Whole-request validation: nothing is stored unless every mutation is well-formed. */
   validate(principal: Principal, body: unknown): { deviceId?: string; commands: MutationCommand[] } {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'body must be a JSON object', [{ path: '', message: 'expected an object with "mutations"' }]);
+      throw new PushError(PushErrorCode.VALIDATION_FAILED, 'body must be a JSON object', [{ path: '', message: 'expected an object with "mutations"' }]);
     }
     const raw = body as Record<string, unknown>;
     if (raw.tenantId !== undefined && raw.tenantId !== principal.tenantId) {
-      throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, 'the body names a tenant other than the token');
+      throw new PushError(PushErrorCode.TENANT_MISMATCH, 'the body names a tenant other than the token');
     }
     let dto: PushRequest;
     if (passesPushRequestRules(raw)) {
@@ -84,7 +96,7 @@ export class PushService {
     } else {
       dto = toPushRequestDto(raw);
       const errors = toErrorDetails(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }));
-      if (errors.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', errors);
+      if (errors.length > 0) throw new PushError(PushErrorCode.VALIDATION_FAILED, 'invalid push request', errors);
     }
     const details: ApiErrorDetail[] = [];
 
@@ -92,7 +104,7 @@ export class PushService {
     dto.mutations.forEach((m, i) => {
       const data = m.data as Record<string, unknown> | undefined;
       if (data && data.tenantId !== undefined && data.tenantId !== principal.tenantId) {
-        throw new SyncIngestError(ApiErrorCode.TENANT_MISMATCH, `mutations[${i}].data names a tenant other than the token`);
+        throw new PushError(PushErrorCode.TENANT_MISMATCH, `mutations[${i}].data names a tenant other than the token`);
       }
       for (const d of validateMutationData(m)) details.push({ path: `mutations[${i}]${d.path ? `.${d.path}` : ''}`.replace('.[', '['), message: d.message });
       // Keys are UUIDs compared case-insensitively: one key spelled twice is one key twice.
@@ -101,7 +113,7 @@ export class PushService {
       if (first !== undefined) details.push({ path: `mutations[${i}].clientMutationId`, message: `duplicates mutations[${first}].clientMutationId (the same key; keys compare case-insensitively)` });
       else seen.set(key, i);
     });
-    if (details.length > 0) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid push request', details);
+    if (details.length > 0) throw new PushError(PushErrorCode.VALIDATION_FAILED, 'invalid push request', details);
 
     const commands = dto.mutations.map((m): MutationCommand => {
       const data = { ...(m.data ?? {}) };
@@ -137,7 +149,7 @@ export class PushService {
       } catch (e) {
         if (!isLedgerKeyRace(e)) throw e;
         if (attempt >= MAX_RACE_ATTEMPTS) {
-          throw new SyncIngestError(ApiErrorCode.IDEMPOTENCY_IN_FLIGHT, 'these clientMutationIds are being pushed concurrently by another request; retry', undefined, 1);
+          throw new PushError(PushErrorCode.IDEMPOTENCY_IN_FLIGHT, 'these clientMutationIds are being pushed concurrently by another request; retry', undefined, 1);
         }
       }
     }
@@ -157,15 +169,15 @@ export class PushService {
     const edge: number[] = [];
     const tracker = new DependencyTracker();
     cmds.forEach((c, i) => {
-      const prior = known.get(c.clientMutationId);
-      if (!prior) return toProcess.push(i);
-      if (prior.payloadHash !== c.payloadHash) {
-        results[i] = rejected(c, MutationRejectCode.IDEMPOTENCY_KEY_REUSED, 'clientMutationId was already used with a different payload');
+      const prior = replayOutcome(known.get(c.clientMutationId), c.payloadHash);
+      if (prior.kind === 'fresh') return toProcess.push(i);
+      if (prior.kind === 'key-reused') {
+        results[i] = rejectedResult(c, prior.rejection);
         reused.add(i);
       } else {
-        results[i] = { ...(JSON.parse(prior.result) as MutationResult), replayed: true };
+        results[i] = prior.result;
       }
-      if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(c.id);
+      if (blocksDependents(results[i].status)) tracker.markFailed(c.id);
     });
 
     // Role check per entity and operation; facility, licence and record checks happen in the module.
@@ -174,14 +186,15 @@ export class PushService {
     for (const i of toProcess) {
       const c = cmds[i];
       const def = getEntity(c.entity);
-      if (!def.clientWritable) {
-        results[i] = rejected(c, MutationRejectCode.READ_ONLY, `${def.name} is derived by the server and cannot be written by clients`);
+      const readOnly = readOnlyRejection(def);
+      if (readOnly) {
+        results[i] = rejectedResult(c, readOnly);
         tracker.markFailed(c.id);
         edge.push(i);
         continue;
       }
       if (!ability.can(c.op, def.name)) {
-        results[i] = rejected(c, MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`);
+        results[i] = rejectedResult(c, reject(MutationRejectCode.FORBIDDEN, `role(s) ${principal.roles.join(', ') || '(none)'} may not ${c.op} ${def.name}`));
         tracker.markFailed(c.id);
         denied.add(i);
         edge.push(i);
@@ -195,9 +208,9 @@ export class PushService {
     const checkpoint: Record<string, string> = {};
     for (const module of moduleOrder()) {
       const indices = (byModule.get(module) ?? []).filter((i) => {
-        const blocker = tracker.blockedBy(cmds[i]);
-        if (!blocker) return true;
-        results[i] = rejected(cmds[i], MutationRejectCode.DEPENDENCY_FAILED, `depends on ${blocker}, whose mutation in this batch failed`);
+        const blocked = dependencyRejection(tracker, cmds[i]);
+        if (!blocked) return true;
+        results[i] = rejectedResult(cmds[i], blocked);
         tracker.markFailed(cmds[i].id);
         return false;
       });
@@ -213,7 +226,7 @@ export class PushService {
       }
       indices.forEach((i, k) => {
         results[i] = reply.results[k];
-        if (results[i].status === 'conflict' || results[i].status === 'rejected') tracker.markFailed(cmds[i].id);
+        if (blocksDependents(results[i].status)) tracker.markFailed(cmds[i].id);
       });
     }
 
@@ -229,13 +242,15 @@ export class PushService {
    * unavailable (503: the retry replays whatever did commit) rather than answered "not applied".
    */
   private async afterModuleFailure(ctx: PushContext, e: ModuleUnavailableError, batch: MutationCommand[]): Promise<ApplyBatchReply> {
-    if (!e.outcomeUnknown) return { results: batch.map((c) => rejected(c, MutationRejectCode.UNAVAILABLE, `${e.module} is unavailable; retry later`)) };
+    if (!e.outcomeUnknown) {
+      const unavailable: Rejection = reject(MutationRejectCode.UNAVAILABLE, `${e.module} is unavailable; retry later`);
+      return { results: batch.map((c) => rejectedResult(c, unavailable)) };
+    }
     const tenantId = ctx.principal.tenantId;
     const decided = await this.transactions.run(tenantId, (tx) => this.ledger.find(tx, tenantId, batch.map((c) => c.clientMutationId)));
-    if (batch.every((c) => decided.get(c.clientMutationId)?.payloadHash === c.payloadHash)) {
-      return { results: batch.map((c) => JSON.parse((decided.get(c.clientMutationId) as LedgerEntry).result) as MutationResult) };
-    }
-    throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, `${e.module} did not answer; some of these mutations may still be applying: retry (applied ones are replayed)`, undefined, 1);
+    const committed = committedResults(batch, decided);
+    if (committed) return { results: committed };
+    throw new PushError(PushErrorCode.UNAVAILABLE, `${e.module} did not answer; some of these mutations may still be applying: retry (applied ones are replayed)`, undefined, 1);
   }
 
   /**
@@ -336,7 +351,3 @@ const MAX_RACE_ATTEMPTS = 3;
 
 /** Thrown to re-run a request whose edge decision lost a key race (looks like one to `isLedgerKeyRace`). */
 const LEDGER_RACE = Object.assign(new Error('ledger key race'), { code: '23505', constraint: 'mutations_pkey' });
-
-function rejected(c: MutationCommand, code: MutationRejectCode, message: string): MutationResult {
-  return { clientMutationId: c.clientMutationId, status: 'rejected', id: c.id, code, message, retryable: RETRYABLE_REJECT_CODES.has(code) };
-}

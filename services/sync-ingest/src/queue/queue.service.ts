@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ApiErrorCode, Mutation, MutationResult } from '@clinisync/contracts';
+import { Mutation, MutationResult } from '@clinisync/contracts';
 import { Principal, Resource, defineAbilityFor } from '@clinisync/auth';
 import { MutationLedgerRepository, TenantTransactions } from '@clinisync/persistence';
-import { SyncIngestError } from '../push/push.errors';
+import { PushError, PushErrorCode } from '../push/push.errors';
+import { QueueError, QueueErrorCode } from './queue.errors';
 import { PushContext, PushService } from '../push/push.service';
 import { QueueStatus, QueuedView, StoredMutation, SyncMutationsRepository, receivedMutation } from '../push/sync-mutations.repository';
 import { ConflictsRepository } from '../conflicts/conflicts.repository';
@@ -78,7 +79,7 @@ export class QueueService {
   private toMutation(body: unknown): { deviceId?: string; mutation: Mutation } {
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const op = OPS[String(b.operation ?? '')];
-    if (!op) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid operation', [{ path: 'operation', message: 'operation must be CREATE, UPDATE or DELETE' }]);
+    if (!op) throw new QueueError(QueueErrorCode.VALIDATION_FAILED, 'invalid operation', [{ path: 'operation', message: 'operation must be CREATE, UPDATE or DELETE' }]);
     const mutation: Mutation = {
       clientMutationId: typeof b.clientMutationId === 'string' ? b.clientMutationId : randomUUID(),
       entity: String(b.resourceType ?? ''),
@@ -99,9 +100,9 @@ export class QueueService {
     try {
       validated = this.push.validate(ctx.principal, { deviceId, mutations: [mutation] });
     } catch (e) {
-      if (e instanceof SyncIngestError && e.details) {
+      if (e instanceof PushError && e.code === PushErrorCode.VALIDATION_FAILED && e.details) {
         const map: Record<string, string> = { entity: 'resourceType', op: 'operation', id: 'resourceId', baseVersion: 'version', occurredAt: 'createdAtClient' };
-        throw new SyncIngestError(e.code, e.message, e.details.map((d) => ({ path: d.path.replace(/^mutations\[0\]\.?/, '').replace(/^(\w+)/, (m) => map[m] ?? m), message: d.message })));
+        throw new QueueError(QueueErrorCode.VALIDATION_FAILED, e.message, e.details.map((d) => ({ path: d.path.replace(/^mutations\[0\]\.?/, '').replace(/^(\w+)/, (m) => map[m] ?? m), message: d.message })));
       }
       throw e;
     }
@@ -110,16 +111,16 @@ export class QueueService {
     return this.transactions.run(tenantId, async (tx) => {
       await this.queue.claim(tx, tenantId, { deviceId: deviceId ?? ctx.deviceIdHeader, actorId: ctx.principal.sub, correlationId: ctx.correlationId }, [receivedMutation(c)]);
       const stored = await this.queue.find(tx, tenantId, c.clientMutationId);
-      if (!stored) throw new SyncIngestError(ApiErrorCode.UNAVAILABLE, 'queued operation not stored; retry');
+      if (!stored) throw new QueueError(QueueErrorCode.UNAVAILABLE, 'queued operation not stored; retry');
       if (stored.payloadHash !== c.payloadHash) {
-        throw new SyncIngestError(ApiErrorCode.CONFLICT, 'clientMutationId was already used with a different payload', [{ path: 'clientMutationId', message: 'IDEMPOTENCY_KEY_REUSED' }]);
+        throw new QueueError(QueueErrorCode.CONFLICT, 'clientMutationId was already used with a different payload', [{ path: 'clientMutationId', message: 'IDEMPOTENCY_KEY_REUSED' }]);
       }
       return { id: stored.clientMutationId, status: statusOf(stored.status) };
     });
   }
 
   async pending(principal: Principal, deviceId: string | undefined): Promise<{ items: QueueItem[] }> {
-    if (!deviceId) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
+    if (!deviceId) throw new QueueError(QueueErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
     const rows = await this.transactions.run(principal.tenantId, (tx) => this.queue.openByDevice(tx, principal.tenantId, deviceId));
     return { items: rows.filter((r) => r.actorId === principal.sub || principal.roles.includes('admin')).map(item) };
   }
@@ -159,17 +160,17 @@ export class QueueService {
   async resolve(ctx: PushContext, id: string, resolution: string | undefined): Promise<ResolveResponse> {
     const map: Record<string, 'client_wins' | 'server_wins' | 'manual_review'> = { CLIENT_WINS: 'client_wins', SERVER_WINS: 'server_wins', MANUAL: 'manual_review' };
     const kind = map[resolution ?? ''];
-    if (!kind) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'invalid resolution', [{ path: 'resolution', message: 'resolution must be CLIENT_WINS, SERVER_WINS or MANUAL' }]);
+    if (!kind) throw new QueueError(QueueErrorCode.VALIDATION_FAILED, 'invalid resolution', [{ path: 'resolution', message: 'resolution must be CLIENT_WINS, SERVER_WINS or MANUAL' }]);
     const tenantId = ctx.principal.tenantId;
     await this.load(ctx.principal, id);
     const conflict = await this.transactions.run(tenantId, (tx) => this.conflictsRepo.findByMutation(tx, tenantId, id));
-    if (!conflict) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no conflict for this queued operation');
+    if (!conflict) throw new QueueError(QueueErrorCode.NOT_FOUND, 'no conflict for this queued operation');
     return this.conflicts.resolve({ principal: ctx.principal, token: ctx.token, correlationId: ctx.correlationId, deviceId: ctx.deviceIdHeader }, conflict.id, { resolution: kind });
   }
 
   /** Re-runs every failed (retryable) operation of a device through the push pipeline. */
   async retry(ctx: PushContext, deviceId: string | undefined): Promise<{ retried: number; items: ProcessResponse[] }> {
-    if (!deviceId) throw new SyncIngestError(ApiErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
+    if (!deviceId) throw new QueueError(QueueErrorCode.VALIDATION_FAILED, 'deviceId is required', [{ path: 'deviceId', message: 'deviceId is required' }]);
     const rows = (await this.transactions.run(ctx.principal.tenantId, (tx) => this.queue.openByDevice(tx, ctx.principal.tenantId, deviceId))).filter(
       (r) => r.actorId === ctx.principal.sub || ctx.principal.roles.includes('admin'),
     );
@@ -179,7 +180,7 @@ export class QueueService {
   }
 
   async stats(principal: Principal): Promise<{ total: number; pending: number; synced: number; failed: number; conflicts: number; syncRate: number }> {
-    if (!defineAbilityFor(principal).can('read', Resource.SyncStats)) throw new SyncIngestError(ApiErrorCode.FORBIDDEN, 'sync stats are for admins');
+    if (!defineAbilityFor(principal).can('read', Resource.SyncStats)) throw new QueueError(QueueErrorCode.FORBIDDEN, 'sync stats are for admins');
     // Decided mutations from the ledger (push and queue alike), open ones from the queue.
     const [decided, open] = await this.transactions.run(principal.tenantId, (tx) => Promise.all([this.ledger.stats(tx, principal.tenantId), this.queue.openStats(tx, principal.tenantId)]));
     const s = { ...decided, ...open };
@@ -194,10 +195,10 @@ export class QueueService {
    */
   private async load(principal: Principal, id: string): Promise<StoredMutation & QueuedView> {
     const tenantId = principal.tenantId;
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such queued operation');
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new QueueError(QueueErrorCode.NOT_FOUND, 'no such queued operation');
     const row = await this.transactions.run(tenantId, (tx) => this.queue.find(tx, tenantId, id));
     if (!row || (row.actorId !== principal.sub && !principal.roles.includes('admin'))) {
-      throw new SyncIngestError(ApiErrorCode.NOT_FOUND, 'no such queued operation');
+      throw new QueueError(QueueErrorCode.NOT_FOUND, 'no such queued operation');
     }
     return row;
   }

@@ -1,15 +1,20 @@
-import { Controller, Get, Headers, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, UseGuards, UsePipes } from '@nestjs/common';
 import { SyncRecord } from '@clinisync/contracts';
 import { BearerToken, CurrentPrincipal, JwtAuthGuard, Principal } from '@clinisync/auth';
 import { CORRELATION_HEADER } from '@clinisync/observability';
 import { RecordsService } from './records.service';
+import { ApiGetRecord, ApiListRecords, SyncIngestApi } from '../http/openapi';
+import { SingleValuedQuery } from '../http/query-params.pipe';
 
 @Controller('api/v1/records')
 @UseGuards(JwtAuthGuard)
+@UsePipes(SingleValuedQuery)
+@SyncIngestApi('records')
 export class RecordsController {
   constructor(private readonly records: RecordsService) {}
 
   @Get(':entity')
+  @ApiListRecords()
   list(
     @CurrentPrincipal() principal: Principal,
     @BearerToken() token: string,
@@ -21,6 +26,7 @@ export class RecordsController {
   }
 
   @Get(':entity/:id')
+  @ApiGetRecord()
   get(
     @CurrentPrincipal() principal: Principal,
     @BearerToken() token: string,

@@ -1,6 +1,9 @@
 import 'reflect-metadata';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength, NotContains } from 'class-validator';
 import { AUDIT_KINDS, AuditKind } from '@clinisync/contracts';
+
+/** Postgres text cannot hold a NUL: a filter carrying one is bad input (400), not a failed query (500). */
+const NoNul = () => NotContains('\u0000', { message: '$property must not contain NUL' });
 
 export const AUDIT_OUTCOMES = ['0', '4', '8', '12'] as const;
 export const EXPORT_FORMATS = ['ndjson', 'fhir'] as const;
@@ -37,18 +40,21 @@ class AuditFilterDto extends TimeRangeDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @NoNul()
   entity?: string;
 
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @NoNul()
   recordId?: string;
 
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @NoNul()
   patientId?: string;
 
   /** The requesting user's id (token `sub`). */
@@ -56,6 +62,7 @@ class AuditFilterDto extends TimeRangeDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @NoNul()
   actor?: string;
 
   @IsOptional()

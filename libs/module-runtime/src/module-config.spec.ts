@@ -1,0 +1,40 @@
+import { CommonConfig, loadConfig } from '@clinisync/observability';
+import { ModuleServiceConfig } from './module-config';
+
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://owner:owner-pw-from-the-secret-store@db.internal:5432/clinisync',
+  DATABASE_APP_PASSWORD: 'app-pw-from-the-secret-store',
+  DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
+  AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
+  AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
+};
+
+describe('module service configuration (patients, pharmacy, inventory)', () => {
+  it('refuses to start in production with the dev defaults and a failpoint, naming each variable', () => {
+    expect(() => loadConfig(ModuleServiceConfig, { NODE_ENV: 'production', CLINISYNC_FAILPOINT: 'after-commit-before-reply' })).toThrow(
+      /NODE_ENV=production:\n {2}DATABASE_URL: .*\n {2}DATABASE_APP_PASSWORD: .*\n {2}DATABASE_RELAY_PASSWORD: .*\n {2}AUTH_JWKS_URL: .*\n {2}AUTH_ISSUER: .*\n {2}CLINISYNC_FAILPOINT: .*$/,
+    );
+  });
+
+  it('refuses a failpoint in production even with real values', () => {
+    expect(() => loadConfig(ModuleServiceConfig, { ...production, CLINISYNC_FAILPOINT: 'after-commit-before-reply' })).toThrow(/^ {2}CLINISYNC_FAILPOINT: failpoints are for tests only/m);
+  });
+
+  it('starts in production with real values and no failpoint', () => {
+    expect(loadConfig(ModuleServiceConfig, production)).toMatchObject({ NODE_ENV: 'production', CLINISYNC_FAILPOINT: undefined });
+  });
+
+  it('keeps dev defaults and allows the failpoint outside production', () => {
+    expect(loadConfig(ModuleServiceConfig, { NODE_ENV: 'test', CLINISYNC_FAILPOINT: 'after-commit-before-reply' })).toMatchObject({
+      CLINISYNC_FAILPOINT: 'after-commit-before-reply',
+      AUTH_ISSUER: 'clinisync-dev',
+    });
+  });
+
+  it("takes its internal body limit from sync-ingest's BODY_LIMIT_BYTES (same variable, same default)", () => {
+    expect(loadConfig(ModuleServiceConfig, {}).BODY_LIMIT_BYTES).toBe(loadConfig(CommonConfig, {}).BODY_LIMIT_BYTES);
+    expect(loadConfig(ModuleServiceConfig, {}).BODY_LIMIT_BYTES).toBe(2 * 1024 * 1024);
+    expect(loadConfig(ModuleServiceConfig, { BODY_LIMIT_BYTES: '1048576' }).BODY_LIMIT_BYTES).toBe(1_048_576);
+  });
+});

@@ -1,0 +1,27 @@
+import { auditConfig } from './config';
+
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://owner:owner-pw-from-the-secret-store@db.internal:5432/clinisync',
+  DATABASE_APP_PASSWORD: 'app-pw-from-the-secret-store',
+  DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
+  AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
+  AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
+};
+
+describe('audit configuration', () => {
+  it('refuses to start in production with the dev defaults, naming each variable', () => {
+    let message = '';
+    try {
+      auditConfig({ NODE_ENV: 'production' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split('\n').slice(1).map((l) => l.trim().split(':')[0])).toEqual(['DATABASE_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_RELAY_PASSWORD', 'AUTH_JWKS_URL', 'AUTH_ISSUER']);
+  });
+
+  it('starts in production with real values, and in development with its defaults', () => {
+    expect(auditConfig(production).PORT).toBe(3200);
+    expect(auditConfig({ NODE_ENV: 'development' })).toMatchObject({ AUTH_ISSUER: 'clinisync-dev', PORT: 3200 });
+  });
+});
