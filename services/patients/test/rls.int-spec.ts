@@ -54,7 +54,7 @@ describe('patients row-level security', () => {
     const [role] = await app.query('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
     expect(role).toEqual({ rolsuper: false, rolbypassrls: false });
     const owner = await db.ownerDataSource();
-    const tables = await owner.query(
+    const tables: { relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }[] = await owner.query(
       `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'patients' AND c.relkind = 'r'`,
     );
