@@ -62,7 +62,16 @@ const committedObjects: K8sObject[] = [...docsByFile]
 
 /** Secret keys the manifests may reference; deploy/README.md documents each of them. */
 const SECRET_NAME = 'clinisync-secrets';
-const SECRET_KEYS = ['database-url', 'database-app-password', 'database-relay-password', 'cursor-secret'];
+/** The services, each with its own NATS user (deploy/nats/auth.conf) and password in the Secret. */
+const NATS_USERS = ['sync-ingest', 'audit', 'patients', 'pharmacy', 'inventory'];
+const natsPasswordVar = (user: string): string => `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
+const SECRET_KEYS = [
+  'database-url',
+  'database-app-password',
+  'database-relay-password',
+  'cursor-secret',
+  ...NATS_USERS.map((u) => `nats-${u}-password`),
+];
 
 const isAppImage = (image: string): boolean => /(^|\/)clinisync\/app(:|$)/.test(image);
 const workloadKinds = new Set(['Deployment', 'StatefulSet', 'Job']);
@@ -474,6 +483,79 @@ describe.each(overlays)('kubectl kustomize deploy/overlays/%s', (overlay) => {
     objects = parseYamlDocs(run.stdout, `overlay ${overlay}`).filter(isK8s);
   });
 
+  const configMap = (prefix: string): Obj =>
+    obj(at(objects.find((o) => o.kind === 'ConfigMap' && nameOf(o).startsWith(prefix)), 'data'));
+  const envOf = (c: Obj, name: string): Obj | undefined =>
+    arr(c['env'])
+      .map(obj)
+      .find((e) => e['name'] === name);
+
+  it('gives every service its own NATS user, password from the Secret, and R3 streams', () => {
+    for (const user of NATS_USERS) {
+      const deployment = objects.find((o) => o.kind === 'Deployment' && nameOf(o) === user);
+      const c = containers(deployment as K8sObject)[0] ?? {};
+      expect({ user, env: [envOf(c, 'NATS_USER'), envOf(c, 'NATS_PASSWORD')] }).toEqual({
+        user,
+        env: [
+          { name: 'NATS_USER', value: user },
+          { name: 'NATS_PASSWORD', valueFrom: { secretKeyRef: { name: SECRET_NAME, key: `nats-${user}-password` } } },
+        ],
+      });
+    }
+    expect(configMap('clinisync-config')['NATS_STREAM_REPLICAS']).toBe('3');
+  });
+
+  it('runs NATS with the committed users and permissions, every password from the Secret', () => {
+    const sts = objects.find((o) => o.kind === 'StatefulSet' && nameOf(o) === 'nats') as K8sObject;
+    const c = containers(sts)[0] ?? {};
+    for (const user of NATS_USERS)
+      expect(envOf(c, natsPasswordVar(user))).toEqual({
+        name: natsPasswordVar(user),
+        valueFrom: { secretKeyRef: { name: SECRET_NAME, key: `nats-${user}-password` } },
+      });
+    const conf = configMap('nats-config');
+    expect(conf['auth.conf']).toBe(readRepo('deploy/nats/auth.conf'));
+    const main = str(conf['nats.conf']).replace(/#.*$/gm, '');
+    for (const file of ['auth.conf', 'tls.conf', 'cluster-tls.conf']) {
+      expect({ file, included: new RegExp(`^\\s*include\\s+\\./${file.replace('.', '\\.')}\\s*$`, 'm').test(main) }).toEqual({ file, included: true });
+      expect({ file, inConfigMap: typeof conf[file] }).toEqual({ file, inConfigMap: 'string' });
+    }
+    const tlsMount = arr(c['volumeMounts']).map(obj).find((m) => m['mountPath'] === '/etc/nats-tls');
+    const tlsVolume = arr(podSpec(sts)['volumes']).map(obj).find((v) => v['name'] === tlsMount?.['name']);
+    expect(at(tlsVolume, 'secret', 'secretName')).toBe('nats-tls');
+  });
+
+  it(overlay === 'prod' ? 'requires TLS: clients verify the servers, routes are mutual TLS' : 'runs NATS without TLS (dev)', () => {
+    const conf = configMap('nats-config');
+    const client = str(conf['tls.conf']).replace(/#.*$/gm, '');
+    const routes = str(conf['cluster-tls.conf']).replace(/#.*$/gm, '');
+    const caFile = configMap('clinisync-config')['NATS_TLS_CA_FILE'];
+    if (overlay !== 'prod') {
+      expect([client.trim(), routes.trim(), caFile]).toEqual(['', '', undefined]);
+      return;
+    }
+    for (const text of [client, routes]) {
+      expect(text).toMatch(/^\s*cert_file:\s*\/etc\/nats-tls\/tls\.crt\s*$/m);
+      expect(text).toMatch(/^\s*key_file:\s*\/etc\/nats-tls\/tls\.key\s*$/m);
+      expect(text).toMatch(/^\s*ca_file:\s*\/etc\/nats-tls\/ca\.crt\s*$/m);
+    }
+    expect(routes).toMatch(/^\s*verify:\s*true\s*$/m);
+    // Every service (and migrate, which validates the shared setting) reads the CA where the
+    // Secret nats-tls is mounted (key ca.crt).
+    for (const user of [...NATS_USERS, 'clinisync-migrate']) {
+      const deployment = objects.find((o) => workloadKinds.has(o.kind) && nameOf(o) === user) as K8sObject;
+      const mount = arr(containers(deployment)[0]?.['volumeMounts'])
+        .map(obj)
+        .find((m) => str(caFile).startsWith(`${str(m['mountPath'])}/`));
+      const volume = arr(podSpec(deployment)['volumes']).map(obj).find((v) => v['name'] === mount?.['name']);
+      expect({ user, secret: at(volume, 'secret', 'secretName'), items: at(volume, 'secret', 'items') }).toEqual({
+        user,
+        secret: 'nats-tls',
+        items: [{ key: 'ca.crt', path: str(caFile).slice(str(mount?.['mountPath']).length + 1) }],
+      });
+    }
+  });
+
   it('renders objects that satisfy the invariants', () => {
     expect(objects.length).toBeGreaterThan(20);
     expect(allChecks(objects)).toEqual([]);
@@ -641,6 +723,49 @@ describe('docker-compose.yml', () => {
     }
     expect(serverNames).toEqual(new Set(['nats-1', 'nats-2', 'nats-3']));
   });
+
+  it('gives each service its own NATS user and the NATS nodes every password auth.conf reads', () => {
+    for (const user of NATS_USERS) {
+      const env = obj(at(services[user], 'environment'));
+      expect({ user, NATS_USER: env['NATS_USER'], NATS_PASSWORD: typeof env['NATS_PASSWORD'] }).toEqual({ user, NATS_USER: user, NATS_PASSWORD: 'string' });
+      expect(env['NATS_STREAM_REPLICAS']).toBe('3');
+    }
+    for (const node of ['nats-1', 'nats-2', 'nats-3']) {
+      const env = obj(at(services[node], 'environment'));
+      expect(Object.keys(env).sort()).toEqual(NATS_USERS.map(natsPasswordVar).sort());
+    }
+    // The raw file: each service's password and its node variable have the same default and override.
+    const raw = readRepo('docker-compose.yml');
+    for (const user of NATS_USERS) {
+      const value = `\${${natsPasswordVar(user)}:-${user}-nats-dev}`;
+      expect({ user, nodes: raw.includes(`${natsPasswordVar(user)}: ${value}`), service: raw.includes(`NATS_PASSWORD: ${value}`) }).toEqual({ user, nodes: true, service: true });
+    }
+    expect(readRepo('deploy/nats/cluster.conf')).toMatch(/^include \.\/auth\.conf$/m);
+  });
+});
+
+describe('NATS users and permissions (deploy/nats/auth.conf)', () => {
+  const auth = readRepo('deploy/nats/auth.conf');
+  const code = auth.replace(/#.*$/gm, '');
+
+  it('is the file the Kubernetes base carries (cp deploy/nats/auth.conf deploy/base/nats/auth.conf)', () => {
+    expect(readRepo('deploy/base/nats/auth.conf')).toBe(auth);
+  });
+
+  it('has one user per service, its password from the environment, and no anonymous access', () => {
+    const users = [...code.matchAll(/^\s*user:\s*(\S+)\s*$/gm)].map((m) => m[1]);
+    expect(users.sort()).toEqual([...NATS_USERS].sort());
+    const passwords = [...code.matchAll(/^\s*password:\s*(\S+)\s*$/gm)].map((m) => m[1]);
+    expect(passwords.sort()).toEqual(NATS_USERS.map((u) => `$${natsPasswordVar(u)}`).sort());
+    expect(code).not.toMatch(/no_auth_user|authorization\s*\{/);
+    expect(code).toMatch(/jetstream:\s*enabled/);
+  });
+
+  it('lets only the module relays publish change events, each its own module, and nobody manage streams', () => {
+    const published = [...code.matchAll(/"(clinical\.[^"]*)"/g)].map((m) => m[1]);
+    expect(published.sort()).toEqual(['clinical.*.inventory.>', 'clinical.*.patients.>', 'clinical.*.pharmacy.>']);
+    expect(code).not.toMatch(/\$JS\.API\.STREAM\.(UPDATE|DELETE|PURGE|MSG)|\$JS\.API\.>|"\$JS\.>"|">"/);
+  });
 });
 
 describe('deploy/citus/distribute.sql', () => {
@@ -650,13 +775,13 @@ describe('deploy/citus/distribute.sql', () => {
     'sync_ingest.conflicts',
     'sync_ingest.outbox',
     'sync_ledger.mutations',
-    ...['patients', 'visits', 'vitals', 'problems', 'clinical_notes', 'appointments', 'inbox', 'outbox'].map(
+    ...['patients', 'visits', 'vitals', 'problems', 'clinical_notes', 'appointments', 'outbox'].map(
       (t) => `patients.${t}`,
     ),
-    ...['drug_catalogue', 'prescriptions', 'prescription_items', 'dispensing_records', 'inbox', 'outbox'].map(
+    ...['drug_catalogue', 'prescriptions', 'prescription_items', 'dispensing_records', 'outbox'].map(
       (t) => `pharmacy.${t}`,
     ),
-    ...['stock_movements', 'stock_levels', 'inbox', 'outbox', 'processed_events'].map(
+    ...['stock_movements', 'stock_levels', 'outbox', 'processed_events'].map(
       (t) => `inventory.${t}`,
     ),
     'audit.audit_events',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { ensureDevIssuerKeys } from '@clinisync/auth';
+import { ENTITIES, entityDataSchema, getEntity } from '@clinisync/sync-core';
 import { startModuleService } from '@clinisync/module-runtime';
 import { createSyncIngestApp } from '../../services/sync-ingest/src/bootstrap';
 import { syncIngestConfig } from '../../services/sync-ingest/src/config';
@@ -231,6 +232,21 @@ describe('OpenAPI documents (GET /api/docs-json) against the real routes and PRO
     expect(codes(ingest, 'POST /api/v1/sync/conflicts/{conflictId}/resolve', 409)).toEqual(['CONFLICT']);
     expect(codes(auditDoc, 'GET /api/v1/audit/events', 403)).toEqual(['FORBIDDEN', 'TENANT_MISMATCH']);
     expect(codes(auditDoc, 'GET /api/v1/audit/events', 503)).toEqual(['UNAVAILABLE']);
+  });
+
+  it("documents a push mutation's data by the per-entity JSON Schemas sync-core validates it with", () => {
+    const doc = served[0].doc as OpenApiDocument & { components?: { schemas?: Record<string, unknown> } };
+    const mutation = doc.paths['/api/v1/sync/push']?.post?.requestBody?.content['application/json']?.schema
+      .properties?.mutations?.items;
+    const data = mutation?.properties?.data as { type?: string; anyOf?: { $ref: string }[] } | undefined;
+    expect(data?.type).toBe('object');
+    const names = (data?.anyOf ?? []).map((r) => r.$ref.replace('#/components/schemas/', ''));
+    expect(names).toHaveLength(ENTITIES.length * 2);
+    expect(names.filter((n) => doc.components?.schemas?.[n] === undefined)).toEqual([]);
+    expect(doc.components?.schemas?.PatientsCreateData).toEqual(entityDataSchema(getEntity('patients'), 'create'));
+    expect(doc.components?.schemas?.ClinicalNotesUpdateData).toEqual(
+      entityDataSchema(getEntity('clinical_notes'), 'update'),
+    );
   });
 
   it('serves Swagger UI as HTML at /api/docs without a token', async () => {

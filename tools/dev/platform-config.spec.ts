@@ -16,6 +16,7 @@ describe('npm start configuration (tools/dev/start.ts)', () => {
       'CURSOR_SECRET',
       'AUTH_JWKS_URL',
       'AUTH_ISSUER',
+      'NATS_USER',
       'CLINISYNC_FAILPOINT',
     ]);
   });
@@ -29,6 +30,8 @@ describe('npm start configuration (tools/dev/start.ts)', () => {
       AUTH_PUBLIC_KEY_FILE: '/etc/clinisync/auth/idp.pem',
       AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
       CURSOR_SECRET: 'q0x8mY2v3nQk7Jp1Zr5Tb9Lw4Hc6Fd8S',
+      NATS_USER: 'clinisync',
+      NATS_PASSWORD: 'nats-pw-from-the-secret-store',
     });
     expect(config.NODE_ENV).toBe('production');
   });

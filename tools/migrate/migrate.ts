@@ -24,7 +24,8 @@ export async function migratePlatform(config: CommonConfig, log: (line: string) 
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig(CommonConfig);
+  // migrate never connects to NATS: production needs no NATS credential here.
+  const config = loadConfig(CommonConfig, process.env, { nats: false });
   const downIdx = process.argv.indexOf('--down');
   if (downIdx >= 0) {
     const service = process.argv[downIdx + 1];

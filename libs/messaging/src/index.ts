@@ -1,4 +1,5 @@
 export * from './nats-connection';
+export * from './nats-security';
 export * from './streams';
 export * from './cloud-event';
 export * from './outbox-relay';

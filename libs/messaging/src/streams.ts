@@ -11,11 +11,16 @@ export interface StreamSpec {
 
 export const DAY = 24 * 3600;
 
+/**
+ * The CLINICAL stream. `replicas`: the service's `NATS_STREAM_REPLICAS` (CommonConfig; 1 on a
+ * single local server, 3 on the JetStream clusters of compose and Kubernetes, where an
+ * acknowledged publish is then on two of three nodes, each fsynced with `sync_interval: always`).
+ */
 export function clinicalStream(replicas = 1): StreamSpec {
   return { name: CLINICAL_STREAM, subjects: [CLINICAL_SUBJECTS], maxAgeSeconds: 30 * DAY, duplicateWindowSeconds: 120, replicas };
 }
 
-/** Audit events are kept much longer than clinical change events. */
+/** Audit events are kept much longer than clinical change events. `replicas`: as `clinicalStream`. */
 export function auditStream(replicas = 1): StreamSpec {
   return { name: AUDIT_STREAM, subjects: [AUDIT_SUBJECTS], maxAgeSeconds: 3650 * DAY, duplicateWindowSeconds: 120, replicas };
 }

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { Logger } from 'nestjs-pino';
 import { ModuleName } from '@clinisync/contracts';
-import { BinaryReplySerializer, parseServers } from '@clinisync/messaging';
+import { BinaryReplySerializer, natsSecurityOptions, parseServers } from '@clinisync/messaging';
 import { ModuleServiceConfig } from './module-config';
 import { serveModuleDocs } from './openapi';
 import { configureModuleHttp } from './module-http';
@@ -23,6 +23,8 @@ export async function startModuleService(module: ModuleName, appModule: Paramete
       transport: Transport.NATS,
       options: {
         servers: parseServers(config.NATS_URL),
+        // The module's NATS user may subscribe to its own command subjects and reply (deploy/nats/auth.conf).
+        ...natsSecurityOptions(config),
         queue: module,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,

@@ -8,12 +8,14 @@ const production = {
   DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
   AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
   AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
+  NATS_USER: 'patients',
+  NATS_PASSWORD: 'nats-pw-from-the-secret-store',
 };
 
 describe('module service configuration (patients, pharmacy, inventory)', () => {
   it('refuses to start in production with the dev defaults and a failpoint, naming each variable', () => {
     expect(() => loadConfig(ModuleServiceConfig, { NODE_ENV: 'production', CLINISYNC_FAILPOINT: 'after-commit-before-reply' })).toThrow(
-      /NODE_ENV=production:\n {2}DATABASE_URL: .*\n {2}DATABASE_APP_PASSWORD: .*\n {2}DATABASE_RELAY_PASSWORD: .*\n {2}AUTH_JWKS_URL: .*\n {2}AUTH_ISSUER: .*\n {2}CLINISYNC_FAILPOINT: .*$/,
+      /NODE_ENV=production:\n {2}DATABASE_URL: .*\n {2}DATABASE_APP_PASSWORD: .*\n {2}DATABASE_RELAY_PASSWORD: .*\n {2}AUTH_JWKS_URL: .*\n {2}AUTH_ISSUER: .*\n {2}NATS_USER: .*\n {2}CLINISYNC_FAILPOINT: .*$/,
     );
   });
 

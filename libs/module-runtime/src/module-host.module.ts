@@ -21,7 +21,7 @@ import {
 import { JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
 import { LedgerRelaySource, MutationLedgerRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
 import { ModuleRelays } from './module-relays';
-import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers } from '@clinisync/messaging';
+import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, natsSecurityOptions, parseServers } from '@clinisync/messaging';
 import {
   HealthController,
   METRICS_REGISTRY,
@@ -119,11 +119,13 @@ class RelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly nats: NatsLink,
     @Inject(APP_DATA_SOURCE) private readonly app: DataSource,
     @Inject(RELAY_DATA_SOURCE) private readonly relayDb: DataSource,
+    @Inject(MODULE_CONFIG) private readonly config: ModuleServiceConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     // Streams are provisioned on start if missing; the relay waits for NATS if it is down.
-    await Promise.all([ensureStream(this.nats.nc, clinicalStream()), ensureStream(this.nats.nc, auditStream())]).catch(() => undefined);
+    const replicas = this.config.NATS_STREAM_REPLICAS;
+    await Promise.all([ensureStream(this.nats.nc, clinicalStream(replicas)), ensureStream(this.nats.nc, auditStream(replicas))]).catch(() => undefined);
     this.relay.start();
   }
 
@@ -160,7 +162,8 @@ export class ModuleHostModule {
         },
         {
           provide: NatsLink,
-          useFactory: () => NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `${module}${options.instance ?? ''}-${randomUUID().slice(0, 8)}` }),
+          useFactory: () =>
+            NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `${module}${options.instance ?? ''}-${randomUUID().slice(0, 8)}` }, natsSecurityOptions(config)),
         },
         {
           provide: JwtVerifier,

@@ -116,6 +116,8 @@ export function ApiMetricsOperation(): MethodDecorator {
 export interface OpenApiInfo {
   title: string;
   description: string;
+  /** Named schemas added to `components.schemas`, for operations to `$ref` (`#/components/schemas/<name>`). */
+  schemas?: Record<string, SchemaObject>;
 }
 
 /**
@@ -130,7 +132,14 @@ export function serveOpenApiDocs(app: INestApplication, info: OpenApiInfo): void
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .build();
-  SwaggerModule.setup(OPENAPI_UI_PATH, app, () => SwaggerModule.createDocument(app, config), {
+  const createDocument = () => {
+    const document = SwaggerModule.createDocument(app, config);
+    if (info.schemas) {
+      document.components = { ...document.components, schemas: { ...document.components?.schemas, ...info.schemas } };
+    }
+    return document;
+  };
+  SwaggerModule.setup(OPENAPI_UI_PATH, app, createDocument, {
     jsonDocumentUrl: OPENAPI_JSON_PATH,
     raw: ['json'],
     customSiteTitle: `${info.title} API`,

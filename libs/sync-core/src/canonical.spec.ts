@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import canonicalize from 'canonicalize';
 import { canonicalJson, mutationPayloadHash, sha256Hex } from './canonical';
 
 /** Deterministic PRNG so a shuffle is reproducible from fast-check's seed. */
@@ -67,6 +68,34 @@ describe('canonicalJson', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('is RFC 8785 (JCS) on JSON values: the same bytes as the canonicalize package (property)', () => {
+    const json = fc.jsonValue({ stringUnit: 'binary', maxDepth: 4 });
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    // RFC 8785 section 3.2.2.3 and appendix B: ECMAScript number serialisation.
+    ['a fraction', 333333333.3333333, '333333333.3333333'],
+    ['a large exponent', 1e30, '1e+30'],
+    ['a trailing zero', 4.5, '4.5'],
+    ['a small fraction', 0.002, '0.002'],
+    ['a tiny number', 1e-27, '1e-27'],
+    ['negative zero', -0, '0'],
+    ['the largest safe integer', 9007199254740991, '9007199254740991'],
+    // RFC 8785 section 3.2.2.2: minimal string escapes, lower-case hex for other controls.
+    ['string escapes', '\u0000\b\f\n\r\t"\\\u001f\u007f\u20ac', '"\\u0000\\b\\f\\n\\r\\t\\"\\\\\\u001f\u007f\u20ac"'],
+    // RFC 8785 section 3.2.3: keys sorted by UTF-16 code units (U+1F600 sorts before U+FB33).
+    ['key order by UTF-16 code units', { '\ufb33': 1, '\u{1f600}': 2, '\r': 3, '1': 4, '\u00e9': 5 }, '{"\\r":3,"1":4,"\u00e9":5,"\u{1f600}":2,"\ufb33":1}'],
+  ])('writes %s as RFC 8785 does', (_case, value, expected) => {
+    expect(canonicalJson(value)).toBe(expected);
+    expect(canonicalize(value)).toBe(expected);
   });
 
   it('is independent of key insertion order (property)', () => {

@@ -1,6 +1,17 @@
 import { hash } from 'node:crypto';
 
-/** Deterministic JSON: object keys sorted recursively, no whitespace; `undefined` dropped. */
+/**
+ * Deterministic JSON: object keys sorted recursively (by UTF-16 code units), no whitespace;
+ * `undefined` dropped. On JSON values this is RFC 8785 (JCS) byte for byte: numbers and strings
+ * are written as ECMAScript's JSON.stringify writes them, which is what JCS prescribes. A property
+ * test proves it equal to the `canonicalize` package (the RFC authors' implementation).
+ *
+ * Kept hand-written instead of calling `canonicalize` on the push path: per mutation it is about
+ * 25% faster (4.3 us vs 5.3 us over 100k patient/visit mutations, median of 4 runs), and
+ * `canonicalize` differs outside JSON: it throws on NaN and Infinity (this writes `null`, as
+ * JSON.stringify does), returns undefined for a top-level undefined (this writes `null`) and calls
+ * `toJSON`; the audit chain and decide's equality hash values read back from Postgres with this.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   // One string built in place: this runs for every pushed mutation (its payload hash).

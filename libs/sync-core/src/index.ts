@@ -1,5 +1,6 @@
 export * from './registry';
 export * from './validation';
+export * from './entity-schema';
 export * from './canonical';
 export * from './records';
 export * from './decide';

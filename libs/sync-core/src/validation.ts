@@ -1,52 +1,40 @@
 import { ApiErrorDetail, Mutation } from '@clinisync/contracts';
 import { EntityDef, FieldDef, findEntity } from './registry';
+import { MAX_STRING_LENGTH, MAX_TEXT_LENGTH, SYSTEM_FIELDS, compiledEntitySchema, dataIssues, fieldTypeMessage, isDate, isDateTime, isUuid } from './entity-schema';
 
-/** Fields the server owns; a client may never set them. */
-export const SYSTEM_FIELDS = ['id', 'version', 'createdAt', 'updatedAt', 'deletedAt', 'tenantId'] as const;
+export { SYSTEM_FIELDS } from './entity-schema';
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MAX_STRING = 1_000;
-const MAX_TEXT = 20_000;
-
-function validDate(value: string): boolean {
-  const m = DATE.exec(value);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
-}
-
-/** Checks one value against its field definition; returns a message or undefined. */
+/**
+ * Checks one value against its field definition; returns a message or undefined. The same rule
+ * as the generated JSON Schema (entity-schema.ts), for callers holding one value (the SDK's
+ * write transactions); a property test keeps the two in agreement.
+ */
 export function checkFieldValue(def: FieldDef, value: unknown): string | undefined {
   if (value === null) return def.required ? `${def.name} is required and cannot be null` : undefined;
+  const wrongType = fieldTypeMessage(def.name, def.type, def.values);
   switch (def.type) {
     case 'string':
     case 'text': {
-      if (typeof value !== 'string') return `${def.name} must be a string`;
-      const max = def.type === 'string' ? MAX_STRING : MAX_TEXT;
+      if (typeof value !== 'string') return wrongType;
+      const max = def.type === 'string' ? MAX_STRING_LENGTH : MAX_TEXT_LENGTH;
       if (value.length > max) return `${def.name} must be at most ${max} characters`;
       if (def.required && value.trim() === '') return `${def.name} must not be empty`;
       return undefined;
     }
     case 'uuid':
-      return typeof value === 'string' && UUID.test(value) ? undefined : `${def.name} must be a UUID`;
+      return typeof value === 'string' && isUuid(value) ? undefined : wrongType;
     case 'date':
-      return typeof value === 'string' && validDate(value) ? undefined : `${def.name} must be a date (YYYY-MM-DD)`;
+      return typeof value === 'string' && isDate(value) ? undefined : wrongType;
     case 'datetime':
-      return typeof value === 'string' && DATETIME.test(value) && validDate(value.slice(0, 10)) && !Number.isNaN(Date.parse(value))
-        ? undefined
-        : `${def.name} must be an ISO 8601 date-time with a time zone`;
+      return typeof value === 'string' && isDateTime(value) ? undefined : wrongType;
     case 'integer':
-      return Number.isSafeInteger(value) ? undefined : `${def.name} must be an integer`;
+      return Number.isSafeInteger(value) ? undefined : wrongType;
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `${def.name} must be a finite number`;
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : wrongType;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `${def.name} must be a boolean`;
+      return typeof value === 'boolean' ? undefined : wrongType;
     case 'enum':
-      return typeof value === 'string' && (def.values ?? []).includes(value)
-        ? undefined
-        : `${def.name} must be one of ${(def.values ?? []).join(', ')}`;
+      return typeof value === 'string' && (def.values ?? []).includes(value) ? undefined : wrongType;
   }
 }
 
@@ -63,27 +51,16 @@ export function validateMutationData(mutation: Mutation): ApiErrorDetail[] {
   if (data === undefined || data === null || typeof data !== 'object' || Array.isArray(data)) {
     return [{ path: 'data', message: `data is required for ${mutation.op}` }];
   }
-  const fieldsByName = new Map(def.fields.map((f) => [f.name, f]));
-  for (const [key, value] of Object.entries(data)) {
-    if ((SYSTEM_FIELDS as readonly string[]).includes(key)) {
-      if (key !== 'tenantId') issues.push({ path: `data.${key}`, message: `${key} is managed by the server` });
-      continue;
+  // data against the entity's JSON Schema (ajv, compiled once per entity and shape).
+  const shape = mutation.op === 'create' ? 'create' : 'update';
+  const schema = compiledEntitySchema(def, shape);
+  if (!schema.validate(data)) {
+    for (const issue of dataIssues(def, shape, data, schema.validate.errors ?? [], schema.fields)) {
+      issues.push({ path: `data.${issue.key}`, message: issue.message });
     }
-    const f = fieldsByName.get(key);
-    if (!f) {
-      issues.push({ path: `data.${key}`, message: `unknown field "${key}" for entity ${def.name}` });
-      continue;
-    }
-    const problem = checkFieldValue(f, value);
-    if (problem) issues.push({ path: `data.${key}`, message: problem });
   }
-  if (mutation.op === 'create') {
-    for (const f of def.fields) {
-      if (f.required && (data[f.name] === undefined || data[f.name] === null)) {
-        issues.push({ path: `data.${f.name}`, message: `${f.name} is required` });
-      }
-    }
-  } else {
+  const fieldsByName = schema.fields;
+  if (mutation.op !== 'create') {
     const changed = mutation.changedFields ?? Object.keys(data);
     if (changed.length === 0) issues.push({ path: 'data', message: 'an update must change at least one field' });
     changed.forEach((name, i) => {

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { JwtAuthGuard, JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
 import { TenantTransactions, connectAs } from '@clinisync/persistence';
-import { NatsLink, auditStream, parseServers } from '@clinisync/messaging';
+import { NatsLink, auditStream, natsSecurityOptions, parseServers } from '@clinisync/messaging';
 import {
   HealthController,
   METRICS_REGISTRY,
@@ -93,10 +93,14 @@ export class AuditAppModule {
         {
           provide: NatsLink,
           useFactory: () =>
-            NatsLink.connect({
-              servers: parseServers(config.NATS_URL),
-              name: `audit-${randomUUID().slice(0, 8)}`,
-            }),
+            NatsLink.connect(
+              {
+                servers: parseServers(config.NATS_URL),
+                name: `audit-${randomUUID().slice(0, 8)}`,
+              },
+              // audit's NATS user may only consume its durable consumer (deploy/nats/auth.conf).
+              natsSecurityOptions(config),
+            ),
         },
         { provide: AuditTrailRepository, useFactory: () => new AuditTrailRepository() },
         {
@@ -108,7 +112,7 @@ export class AuditAppModule {
         {
           provide: AuditConsumer,
           useFactory: (n: NatsLink, s: AuditTrailService, m: AuditMetrics) =>
-            new AuditConsumer(n, s, m, auditStream(config.AUDIT_STREAM_REPLICAS)),
+            new AuditConsumer(n, s, m, auditStream(config.AUDIT_STREAM_REPLICAS ?? config.NATS_STREAM_REPLICAS)),
           inject: [NatsLink, AuditTrailService, AuditMetrics],
         },
         {

@@ -7,6 +7,8 @@ const production = {
   DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
   AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
   AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
+  NATS_USER: 'audit',
+  NATS_PASSWORD: 'nats-pw-from-the-secret-store',
 };
 
 describe('audit configuration', () => {
@@ -17,11 +19,18 @@ describe('audit configuration', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message.split('\n').slice(1).map((l) => l.trim().split(':')[0])).toEqual(['DATABASE_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_RELAY_PASSWORD', 'AUTH_JWKS_URL', 'AUTH_ISSUER']);
+    expect(message.split('\n').slice(1).map((l) => l.trim().split(':')[0])).toEqual(['DATABASE_URL', 'DATABASE_APP_PASSWORD', 'DATABASE_RELAY_PASSWORD', 'AUTH_JWKS_URL', 'AUTH_ISSUER', 'NATS_USER']);
   });
 
   it('starts in production with real values, and in development with its defaults', () => {
     expect(auditConfig(production).PORT).toBe(3200);
     expect(auditConfig({ NODE_ENV: 'development' })).toMatchObject({ AUTH_ISSUER: 'clinisync-dev', PORT: 3200 });
+  });
+
+  it('creates AUDIT with AUDIT_STREAM_REPLICAS when set, else with NATS_STREAM_REPLICAS', () => {
+    expect(auditConfig({})).toMatchObject({ AUDIT_STREAM_REPLICAS: undefined, NATS_STREAM_REPLICAS: 1 });
+    expect(auditConfig({ NATS_STREAM_REPLICAS: '3' })).toMatchObject({ AUDIT_STREAM_REPLICAS: undefined, NATS_STREAM_REPLICAS: 3 });
+    expect(auditConfig({ AUDIT_STREAM_REPLICAS: '5' }).AUDIT_STREAM_REPLICAS).toBe(5);
+    expect(() => auditConfig({ AUDIT_STREAM_REPLICAS: '0' })).toThrow(/AUDIT_STREAM_REPLICAS/);
   });
 });

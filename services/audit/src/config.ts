@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { CommonConfig, loadConfig } from '@clinisync/observability';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -13,12 +13,16 @@ export class AuditConfig extends CommonConfig {
   @Max(65535)
   PORT = 3200;
 
-  /** Replicas of the AUDIT stream when this service creates it (3 on a JetStream cluster). */
+  /**
+   * Replicas of the AUDIT stream when this service creates it (3 on a JetStream cluster); unset:
+   * NATS_STREAM_REPLICAS, the setting of every service.
+   */
   @Transform(toInt)
+  @IsOptional()
   @IsInt()
   @Min(1)
   @Max(5)
-  AUDIT_STREAM_REPLICAS = 1;
+  AUDIT_STREAM_REPLICAS?: number = undefined;
 }
 
 export function auditConfig(env: Record<string, string | undefined> = process.env): AuditConfig {

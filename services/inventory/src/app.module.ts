@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { ModuleHostModule } from '@clinisync/module-runtime';
 import { OutboxRepository, TenantTransactions } from '@clinisync/persistence';
+import { NatsLink } from '@clinisync/messaging';
 import { InventoryConfig } from './config';
 import { StockLevelsRepository } from './stock/stock-levels.repository';
 import { InventoryPorts, StockLevelsService } from './stock/stock-levels.service';
@@ -44,7 +45,11 @@ export class InventoryAppModule {
             ),
           inject: [TenantTransactions],
         },
-        DispensingFeedConsumer,
+        {
+          provide: DispensingFeedConsumer,
+          useFactory: (nats: NatsLink, feed: DispensingFeedService) => new DispensingFeedConsumer(nats, feed, config.NATS_STREAM_REPLICAS),
+          inject: [NatsLink, DispensingFeedService],
+        },
       ],
     };
   }

@@ -9,7 +9,7 @@ import { JwtAuthGuard, JwtVerifier, jwtVerifierFromEnv } from '@clinisync/auth';
 import { LedgerRetention, MutationLedgerRepository, OutboxRepository, TenantTransactions, connectAs } from '@clinisync/persistence';
 import { CheckpointCodec } from './pull/checkpoint';
 import { PageCursorCodec } from './cursors/page-cursor.codec';
-import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, parseServers, BinaryReplyDeserializer } from '@clinisync/messaging';
+import { NatsLink, OutboxRelay, auditStream, clinicalStream, ensureStream, natsSecurityOptions, parseServers, BinaryReplyDeserializer } from '@clinisync/messaging';
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -58,11 +58,13 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly nats: NatsLink,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(RELAY_DATA_SOURCE) private readonly relayDs: DataSource,
+    @Inject(INGEST_CONFIG) private readonly config: SyncIngestConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.gateway.connect();
-    await Promise.all([ensureStream(this.nats.nc, clinicalStream()), ensureStream(this.nats.nc, auditStream())]).catch(() => undefined);
+    const replicas = this.config.NATS_STREAM_REPLICAS;
+    await Promise.all([ensureStream(this.nats.nc, clinicalStream(replicas)), ensureStream(this.nats.nc, auditStream(replicas))]).catch(() => undefined);
     this.relay.start();
     this.retention.start();
   }
@@ -108,6 +110,8 @@ export class SyncIngestAppModule {
                 transport: Transport.NATS,
                 options: {
                   servers: parseServers(config.NATS_URL),
+                  // sync-ingest's NATS user may request the modules' command subjects (deploy/nats/auth.conf).
+                  ...natsSecurityOptions(config),
                   maxReconnectAttempts: -1,
                   reconnectTimeWait: 250,
                   waitOnFirstConnect: true,
@@ -131,7 +135,10 @@ export class SyncIngestAppModule {
           useFactory: () =>
             connectAs(config, 'relay', 'sync-ingest-relay', 2),
         },
-        { provide: NatsLink, useFactory: () => NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `sync-ingest-${randomUUID().slice(0, 8)}` }) },
+        {
+          provide: NatsLink,
+          useFactory: () => NatsLink.connect({ servers: parseServers(config.NATS_URL), name: `sync-ingest-${randomUUID().slice(0, 8)}` }, natsSecurityOptions(config)),
+        },
         {
           provide: LedgerRetention,
           useFactory: (relayDb: DataSource) => new LedgerRetention(new TenantTransactions(relayDb), { retentionDays: config.LEDGER_RETENTION_DAYS }),

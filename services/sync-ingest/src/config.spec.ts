@@ -9,12 +9,14 @@ const production = {
   AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
   AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
   CURSOR_SECRET: 'q0x8mY2v3nQk7Jp1Zr5Tb9Lw4Hc6Fd8S',
+  NATS_USER: 'sync-ingest',
+  NATS_PASSWORD: 'nats-pw-from-the-secret-store',
 };
 
 describe('sync-ingest configuration', () => {
   it('refuses to start in production with the dev defaults, naming each variable once', () => {
     expect(() => syncIngestConfig({ NODE_ENV: 'production' })).toThrow(
-      /NODE_ENV=production:\n {2}DATABASE_URL: .*\n {2}DATABASE_APP_PASSWORD: .*\n {2}DATABASE_RELAY_PASSWORD: .*\n {2}CURSOR_SECRET: .*\n {2}AUTH_JWKS_URL: .*\n {2}AUTH_ISSUER: .*$/,
+      /NODE_ENV=production:\n {2}DATABASE_URL: .*\n {2}DATABASE_APP_PASSWORD: .*\n {2}DATABASE_RELAY_PASSWORD: .*\n {2}CURSOR_SECRET: .*\n {2}AUTH_JWKS_URL: .*\n {2}AUTH_ISSUER: .*\n {2}NATS_USER: .*$/,
     );
   });
 

@@ -25,6 +25,8 @@ export class DispensingFeedConsumer implements OnApplicationBootstrap, OnModuleD
   constructor(
     @Inject(NatsLink) private readonly nats: NatsLink,
     @Inject(DispensingFeedService) private readonly feed: DispensingFeedService,
+    /** Replicas of CLINICAL if this consumer creates it (NATS_STREAM_REPLICAS). */
+    private readonly streamReplicas = 1,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -47,7 +49,7 @@ export class DispensingFeedConsumer implements OnApplicationBootstrap, OnModuleD
           ),
       );
       try {
-        await ensureStream(this.nats.nc, clinicalStream());
+        await ensureStream(this.nats.nc, clinicalStream(this.streamReplicas));
         await consumer.start(async (event, msg) => {
           const outcome = await this.feed.handle(event, msg.subject);
           if (outcome.kind === 'invalid')

@@ -17,7 +17,7 @@ import {
   MUTATION_OPS,
   MutationRejectCode,
 } from '@clinisync/contracts';
-import { ENTITIES } from '@clinisync/sync-core';
+import { DataShape, ENTITIES, entityDataSchema } from '@clinisync/sync-core';
 import { ApiErrorResponses, ErrorStatusDoc, OpenApiSchema, serveOpenApiDocs } from '@clinisync/observability';
 
 /** Serves sync-ingest's OpenAPI document at `/api/docs-json` and Swagger UI at `/api/docs`. */
@@ -28,11 +28,23 @@ export function serveSyncIngestDocs(app: INestApplication): void {
       'The edge API of PROTOCOL.md: push, pull, conflicts, online-mode reads and the single-operation queue. ' +
       'Every /api/v1 call needs `Authorization: Bearer <JWT>`. Errors are `{"error": {"code", "message", "details"?}}`. ' +
       'Any route also answers 400 `VALIDATION_FAILED` for a malformed JSON body and 413 `PAYLOAD_TOO_LARGE` above BODY_LIMIT_BYTES.',
+    schemas: ENTITY_DATA_SCHEMAS,
   });
 }
 
 const C = ApiErrorCode;
 const ENTITY_NAMES = ENTITIES.map((e) => e.name);
+
+/** Component name of an entity's generated data schema, e.g. `ClinicalNotesCreateData`. */
+const dataSchemaName = (entity: string, shape: DataShape) =>
+  `${entity.replace(/(^|_)([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase())}${shape === 'create' ? 'Create' : 'Update'}Data`;
+
+/** The JSON Schemas of a mutation's `data` that sync-core generates from the entity registry (and validates with). */
+const ENTITY_DATA_SCHEMAS: Record<string, OpenApiSchema> = Object.fromEntries(
+  ENTITIES.flatMap((e) =>
+    (['create', 'update'] as const).map((shape) => [dataSchemaName(e.name, shape), structuredClone(entityDataSchema(e, shape))]),
+  ),
+);
 
 /** Error statuses every /api/v1 operation of sync-ingest can answer. */
 const COMMON: ErrorStatusDoc[] = [
@@ -161,8 +173,12 @@ const mutationSchema: OpenApiSchema = {
     id: { ...uuid, description: 'client-generated record id' },
     baseVersion: { type: 'integer', minimum: 1, description: 'required for update and delete' },
     data: {
-      ...anyObject,
-      description: "the entity's fields (camelCase); validated against the entity registry",
+      type: 'object',
+      description:
+        "the entity's fields (camelCase), checked against the JSON Schema generated from the entity registry: " +
+        '`<Entity>CreateData` for a create, `<Entity>UpdateData` for an update (e.g. `PatientsCreateData`); ' +
+        'a field that breaks it is 400 VALIDATION_FAILED at `mutations[i].data.<field>`',
+      anyOf: Object.keys(ENTITY_DATA_SCHEMAS).map((name) => ({ $ref: `#/components/schemas/${name}` })),
     },
     changedFields: { type: 'array', items: { type: 'string' }, description: 'defaults to the keys of data' },
     occurredAt: { type: 'string', format: 'date-time' },
