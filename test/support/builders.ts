@@ -103,3 +103,21 @@ export async function pullUntil(
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+
+/**
+ * The environment of a service in production with real values for everything the start-up
+ * checks read (none of them a dev default), as a deployment's secrets would provide them.
+ */
+export function aProductionEnv(natsUser: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://owner:owner-pw-from-the-secret-store@db.internal:5432/clinisync',
+    DATABASE_APP_PASSWORD: 'app-pw-from-the-secret-store',
+    DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
+    AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
+    AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
+    NATS_USER: natsUser,
+    NATS_PASSWORD: 'nats-pw-from-the-secret-store',
+    ...overrides,
+  };
+}

@@ -1,16 +1,8 @@
 import { CommonConfig, loadConfig } from '@clinisync/observability';
 import { ModuleServiceConfig } from './module-config';
+import { aProductionEnv } from '../../../test/support/builders';
 
-const production = {
-  NODE_ENV: 'production',
-  DATABASE_URL: 'postgres://owner:owner-pw-from-the-secret-store@db.internal:5432/clinisync',
-  DATABASE_APP_PASSWORD: 'app-pw-from-the-secret-store',
-  DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
-  AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
-  AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
-  NATS_USER: 'patients',
-  NATS_PASSWORD: 'nats-pw-from-the-secret-store',
-};
+const production = aProductionEnv('patients');
 
 describe('module service configuration (patients, pharmacy, inventory)', () => {
   it('refuses to start in production with the dev defaults and a failpoint, naming each variable', () => {

@@ -1,15 +1,7 @@
 import { auditConfig } from './config';
+import { aProductionEnv } from '../../../test/support/builders';
 
-const production = {
-  NODE_ENV: 'production',
-  DATABASE_URL: 'postgres://owner:owner-pw-from-the-secret-store@db.internal:5432/clinisync',
-  DATABASE_APP_PASSWORD: 'app-pw-from-the-secret-store',
-  DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
-  AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
-  AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
-  NATS_USER: 'audit',
-  NATS_PASSWORD: 'nats-pw-from-the-secret-store',
-};
+const production = aProductionEnv('audit');
 
 describe('audit configuration', () => {
   it('refuses to start in production with the dev defaults, naming each variable', () => {

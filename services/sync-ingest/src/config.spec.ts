@@ -1,17 +1,8 @@
 import { syncIngestConfig } from './config';
+import { aProductionEnv } from '../../../test/support/builders';
 
 /** sync-ingest in production with real values for everything it reads. */
-const production = {
-  NODE_ENV: 'production',
-  DATABASE_URL: 'postgres://owner:owner-pw-from-the-secret-store@db.internal:5432/clinisync',
-  DATABASE_APP_PASSWORD: 'app-pw-from-the-secret-store',
-  DATABASE_RELAY_PASSWORD: 'relay-pw-from-the-secret-store',
-  AUTH_JWKS_URL: 'https://idp.example.org/realms/clinisync/protocol/openid-connect/certs',
-  AUTH_ISSUER: 'https://idp.example.org/realms/clinisync',
-  CURSOR_SECRET: 'q0x8mY2v3nQk7Jp1Zr5Tb9Lw4Hc6Fd8S',
-  NATS_USER: 'sync-ingest',
-  NATS_PASSWORD: 'nats-pw-from-the-secret-store',
-};
+const production = aProductionEnv('sync-ingest', { CURSOR_SECRET: 'q0x8mY2v3nQk7Jp1Zr5Tb9Lw4Hc6Fd8S' });
 
 describe('sync-ingest configuration', () => {
   it('refuses to start in production with the dev defaults, naming each variable once', () => {
