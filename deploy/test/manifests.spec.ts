@@ -631,6 +631,26 @@ describe('docker-compose.yml', () => {
   const entries = Object.entries(services).map(([name, s]) => [name, obj(s)] as const);
   const appServices = entries.filter(([, s]) => str(s['image']).includes('clinisync/app'));
 
+  it('has a TLS override (deploy/compose/docker-compose.tls.yml) that makes every NATS node require TLS and every NATS client trust the CA', () => {
+    const tls = obj(obj(parse(readRepo('deploy/compose/docker-compose.tls.yml')))['services']);
+    const natsNodes = entries.filter(([name]) => /^nats-\d$/.test(name)).map(([name]) => name);
+    const natsClients = appServices.filter(([, s]) => 'NATS_USER' in obj(s['environment'])).map(([name]) => name);
+    expect(Object.keys(tls).sort()).toEqual([...natsNodes, ...natsClients].sort());
+    for (const node of natsNodes) {
+      const command = (at(tls, node, 'command') as string[]).join(' ');
+      expect({ node, command }).toEqual({ node, command: `-c /etc/clinisync-nats/${node}.conf --tls --tlscert /etc/clinisync-nats/tls/server.pem --tlskey /etc/clinisync-nats/tls/server-key.pem` });
+      // The original command's config file is kept: only TLS is added.
+      expect(command.startsWith((obj(services[node])['command'] as string[]).join(' '))).toBe(true);
+    }
+    for (const client of natsClients) {
+      expect({ client, ca: at(tls, client, 'environment', 'NATS_TLS_CA_FILE'), volumes: at(tls, client, 'volumes') }).toEqual({
+        client,
+        ca: '/run/clinisync/nats-ca.pem',
+        volumes: ['./deploy/nats/tls/ca.pem:/run/clinisync/nats-ca.pem:ro'],
+      });
+    }
+  });
+
   it('is Compose v1-compatible: version 3.8, no top-level name', () => {
     expect(compose['version']).toBe('3.8');
     expect(compose['name']).toBeUndefined();

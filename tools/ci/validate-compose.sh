@@ -51,3 +51,9 @@ echo "validate-compose: $(docker-compose version --short 2>/dev/null || echo 'do
 cd "$(dirname "$compose_file")"
 docker-compose -f "$(basename "$compose_file")" config -q
 echo "validate-compose: OK ($compose_file)"
+# Override files shipped with the repo (deploy/compose/*.yml) must merge onto it cleanly.
+for extra in deploy/compose/*.yml; do
+  [ -f "$extra" ] || continue
+  docker-compose -f "$(basename "$compose_file")" -f "$extra" config -q
+  echo "validate-compose: OK ($compose_file + $extra)"
+done
