@@ -1,7 +1,8 @@
 import { INestApplication } from '@nestjs/common';
-import { json } from 'express';
+import { NextFunction, Request, Response, json } from 'express';
 import { correlationMiddleware, secureHttpApp } from '@clinisync/observability';
 import { ModuleServiceConfig } from './module-config';
+import { ModuleCommandErrorCode } from './module-commands.errors';
 
 /**
  * The HTTP side of a module service before its routes: security headers and CORS, the
@@ -12,4 +13,18 @@ export function configureModuleHttp(app: INestApplication, config: Pick<ModuleSe
   secureHttpApp(app, config);
   app.use(correlationMiddleware);
   app.use(json({ limit: config.BODY_LIMIT_BYTES }));
+  app.use(bodyParserErrors);
+}
+
+/**
+ * A body the JSON parser refuses (not JSON, over the limit, an unsupported charset or encoding)
+ * answers in the module's error shape with a 4xx, like every other refusal of a command;
+ * Express's default handler would answer an HTML page.
+ */
+function bodyParserErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const e = err as { type?: unknown; status?: unknown } | null;
+  if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return next(err);
+  const status = e.type === 'entity.too.large' ? 413 : e.status === 415 ? 415 : 400;
+  const message = status === 413 ? 'body larger than BODY_LIMIT_BYTES' : status === 415 ? 'unsupported body encoding or charset' : 'body is not valid JSON';
+  res.status(status).json({ error: { code: ModuleCommandErrorCode.BAD_COMMAND, message } });
 }

@@ -41,7 +41,8 @@ export function ModuleCommandOperation(op: {
       { status: 400, codes: [M.BAD_COMMAND], description: 'malformed command (not produced by sync-ingest)' },
       { status: 401, codes: [M.UNAUTHENTICATED], description: 'the forwarded token failed verification' },
       { status: 403, codes: [M.TENANT_MISMATCH], description: "the command's tenant is not the token's" },
-      { status: 413, codes: [M.BAD_COMMAND], description: 'body over 16 MB' },
+      { status: 413, codes: [M.BAD_COMMAND], description: 'body over BODY_LIMIT_BYTES (the edge limit, 2 MiB by default)' },
+      { status: 415, codes: [M.BAD_COMMAND], description: 'unsupported body encoding or charset' },
       {
         status: 503,
         codes: [M.UNAVAILABLE],

@@ -68,6 +68,22 @@ describe('module service HTTP: body limit, security headers, CORS', () => {
     expect((await post(dev.url, bodyOf(limit + 1))).status).toBe(413);
   });
 
+  it('answers a body the parser refuses with a 4xx in the module error shape (BAD_COMMAND), never an HTML page or a 5xx', async () => {
+    const send = (body: string, contentType = 'application/json') =>
+      fetch(`${dev.url}/internal/v1/apply-batch`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const cases: [string, Promise<Response>, number][] = [
+      ['not JSON', send('{"mutations": [1, 2'), 400],
+      ['a bare word', send('nope'), 400],
+      ['over the limit', send(bodyOf(limit + 1)), 413],
+      ['an unknown charset', send('{}', 'application/json; charset=ebcdic'), 415],
+    ];
+    for (const [what, answer, status] of cases) {
+      const res = await answer;
+      const body = (await res.json()) as { error?: { code?: string } };
+      expect({ what, status: res.status, code: body.error?.code }).toEqual({ what, status, code: 'BAD_COMMAND' });
+    }
+  });
+
   it('uses the 2 MiB edge default, not a larger internal limit', async () => {
     const defaults = await start({ NODE_ENV: 'test' }, configureModuleHttp);
     try {
