@@ -55,6 +55,26 @@ describe('BatchApplier with the mutation ledger', () => {
     expect(rows).toEqual([{ module: 'patients', status: 'applied', event_id: changeEventIdFor('t1', key), subject: 'clinical.t1.patients.patients.created' }]);
   });
 
+  it('answers a redelivered update from the ledger after the record moved on, writing nothing again', async () => {
+    const created = command({ givenName: 'Amina', phone: '+254 1', facilityId: 'f-1' });
+    await applier.apply(created, nurse);
+    const id = created.commands[0].id;
+    const update = (data: Record<string, unknown>): ApplyBatchCommand => {
+      const c = { clientMutationId: randomUUID(), entity: 'patients', op: 'update' as const, id, baseVersion: 1, data, changedFields: Object.keys(data) };
+      return { tenantId: 't1', correlationId: 'c-2', token: 'unused', commands: [{ ...c, payloadHash: mutationPayloadHash(c) }] };
+    };
+    const phone = update({ phone: '+254 2' });
+    const first = await applier.apply(phone, nurse);
+    expect(first.results[0]).toMatchObject({ status: 'applied', version: 2 });
+    // Another device's edit of another field (merged at version 3), then the first update again.
+    expect((await applier.apply(update({ givenName: 'Amina W.' }), nurse)).results[0]).toMatchObject({ status: 'merged', version: 3 });
+    const again = await applier.apply(phone, nurse);
+    expect(again.results[0]).toEqual({ ...first.results[0], replayed: true });
+    const [row] = await tx.run('t1', (t) => t.query<{ version: number; phone: string }>('SELECT version, phone FROM patients.patients WHERE id = $1', [id]));
+    expect(row).toEqual({ version: 3, phone: '+254 2' });
+    expect(await count('SELECT count(*)::int AS n FROM sync_ledger.mutations WHERE client_mutation_id = $1', [phone.commands[0].clientMutationId])).toBe(1);
+  });
+
   it('applies one key once when the same batch is applied twice at the same time', async () => {
     for (let round = 0; round < 5; round++) {
       const id = newId();
