@@ -3,10 +3,13 @@
  * patients module's record repository, then times a first sync in pages of 1,000 through the real sync-ingest and
  * patients processes, and in the same run reads the same rows with a plain keyset SELECT
  * through pg. Prints records/s, the ratio, and sync-ingest peak RSS, at 10k and 100k records
- * (the cost should grow linearly). Figures, not assertions.
+ * (the cost should grow linearly). At 10k it also counts the bytes on the wire of the first
+ * sync plain, gzip and br (`Accept-Encoding`, PROTOCOL.md "Transport"). Figures, not assertions.
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { get } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Pool } from 'pg';
 import { signDevToken } from '@clinisync/auth';
 import { RecordRepository } from '@clinisync/module-runtime';
@@ -53,6 +56,57 @@ async function firstSync(ingestUrl: string, token: string): Promise<{ records: n
     if (!body.hasMore) break;
   }
   return { records, seconds: (performance.now() - started) / 1000 };
+}
+
+/** One GET, its body as received (before inflating) and its Content-Encoding. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; encoding: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, encoding: String(res.headers['content-encoding'] ?? 'identity'), body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** The bytes on the wire (response bodies as sent) of a first sync in pages of 1,000 with `Accept-Encoding: accept`. */
+async function wireBytes(ingestUrl: string, token: string, accept: string): Promise<{ wire: number; json: number; records: number; encodings: Set<string> }> {
+  let cursor: string | undefined;
+  let wire = 0;
+  let json = 0;
+  let records = 0;
+  const encodings = new Set<string>();
+  for (;;) {
+    const qs = new URLSearchParams({ limit: '1000', entities: 'patients,visits,vitals', ...(cursor ? { cursor } : {}) });
+    const res = await rawGet(`${ingestUrl}/api/v1/sync/pull?${qs}`, { authorization: `Bearer ${token}`, 'accept-encoding': accept });
+    if (res.status !== 200) throw new Error(`pull answered ${res.status}`);
+    encodings.add(res.encoding);
+    const text = (res.encoding === 'gzip' ? gunzipSync(res.body) : res.encoding === 'br' ? brotliDecompressSync(res.body) : res.body).toString('utf8');
+    wire += res.body.length;
+    json += Buffer.byteLength(text);
+    const body = JSON.parse(text) as { changes: Record<string, { created: unknown[]; updated: unknown[]; deleted: unknown[] }>; cursor: string; hasMore: boolean };
+    for (const c of Object.values(body.changes)) records += c.created.length + c.updated.length + c.deleted.length;
+    cursor = body.cursor;
+    if (!body.hasMore) break;
+  }
+  return { wire, json, records, encodings };
+}
+
+/** The wire phase: plain vs gzip vs br for the same first sync, with the ratio to plain. */
+async function wireLines(ingestUrl: string, token: string, size: number): Promise<string[]> {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+  const plain = await wireBytes(ingestUrl, token, 'identity');
+  const lines = [`${String(size).padStart(7)} records, bytes on the wire (first sync, ${plain.records} records): plain ${mb(plain.wire)} (${plain.wire} B)`];
+  for (const accept of ['gzip', 'br']) {
+    const started = performance.now();
+    const r = await wireBytes(ingestUrl, token, accept);
+    const seconds = (performance.now() - started) / 1000;
+    // A last page under 1 KiB goes plain.
+    if (r.json !== plain.json || !r.encodings.has(accept)) throw new Error(`${accept}: answers ${[...r.encodings].join(',')}, ${r.json} JSON bytes vs ${plain.json}`);
+    lines.push(`                  ${accept.padEnd(4)} ${mb(r.wire)} (${r.wire} B), ratio ${(r.wire / plain.wire).toFixed(3)} of plain (${(plain.wire / r.wire).toFixed(1)}x smaller), ${seconds.toFixed(2)} s`);
+  }
+  return lines;
 }
 
 /**
@@ -108,6 +162,7 @@ async function main(): Promise<void> {
         `         cpu per record, all rounds: pull: ${perItem(pullCpu, records * ROUNDS)}`,
         `                                     raw: ${perItem(rawCpu, raw * ROUNDS, ['postgres', 'bench client'])}`,
       );
+      if (size === 10_000) lines.push(...(await wireLines(platform.ingestUrl, token, size)));
     }
     lines.push(`sync-ingest peak RSS ${platform.ingestPeakRssMb().toFixed(0)} MB (target < 300 MB)`);
     console.log(['bench:pull (first sync, pages of 1,000)', ...lines].join('\n'));

@@ -21,6 +21,8 @@ export enum ApiErrorCode {
   IDEMPOTENCY_IN_FLIGHT = 'IDEMPOTENCY_IN_FLIGHT',
   /** 413: the body exceeds the configured limit (default 2 MiB). */
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  /** 415: the body's `Content-Encoding` is not one of gzip, br, deflate, identity. */
+  UNSUPPORTED_ENCODING = 'UNSUPPORTED_ENCODING',
   /** 429: rate limited; honour Retry-After. */
   RATE_LIMITED = 'RATE_LIMITED',
   /** 503: a dependency (database, module) is unavailable; retry after Retry-After. */

@@ -11,7 +11,7 @@ export interface HttpSecurityEnv {
 export const DEV_CORS_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 /** Request headers a browser app may send (PROTOCOL.md): everything else fails the preflight. */
-export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'X-Correlation-Id', 'X-Device-Id'];
+export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Content-Encoding', 'X-Correlation-Id', 'X-Device-Id'];
 /** Response headers a browser app may read besides the CORS-safelisted ones. */
 export const CORS_EXPOSED_HEADERS = ['X-Correlation-Id', 'Retry-After'];
 

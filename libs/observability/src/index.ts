@@ -5,4 +5,5 @@ export * from './health';
 export * from './config';
 export * from './production';
 export * from './http-security';
+export * from './http-compression';
 export * from './openapi';

@@ -16,6 +16,46 @@ export interface SyncApiOptions {
   clock?: () => Date;
   /** A request still unanswered after this long is abandoned as a (retryable) network error. Default 60 s. */
   timeoutMs?: number;
+  /**
+   * Request bodies of at least this many bytes go `Content-Encoding: gzip` (where the runtime has
+   * `CompressionStream`; plain otherwise). Default 1024; `Infinity` never compresses.
+   */
+  compressAboveBytes?: number;
+}
+
+/** Default of `SyncApiOptions.compressAboveBytes`. */
+export const COMPRESS_ABOVE_BYTES = 1024;
+
+/**
+ * `text` gzip-compressed with the Web-standard `CompressionStream` (browsers, React Native with
+ * it, Node 18+); undefined where the runtime has none or compressing fails, so the body goes plain.
+ */
+export async function gzipText(text: string): Promise<Uint8Array | undefined> {
+  if (typeof CompressionStream !== 'function') return undefined;
+  try {
+    const stream = new CompressionStream('gzip');
+    const writer = stream.writable.getWriter();
+    void writer.write(new TextEncoder().encode(text)).catch(() => undefined);
+    void writer.close().catch(() => undefined);
+    const reader = stream.readable.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -111,13 +151,26 @@ export class SyncApi {
       authorization: `Bearer ${await this.options.token()}`,
       'x-device-id': this.options.deviceId,
     };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    let payload: string | Uint8Array | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+      // UTF-16 length: a lower bound of the UTF-8 bytes, close enough for a threshold.
+      if (payload.length >= (this.options.compressAboveBytes ?? COMPRESS_ABOVE_BYTES)) {
+        const gzipped = await gzipText(payload);
+        if (gzipped) {
+          payload = gzipped;
+          headers['content-encoding'] = 'gzip';
+        }
+      }
+    }
+    // Compressed answers: fetch sends Accept-Encoding itself and inflates them (browsers forbid setting it).
     let res: Response;
     try {
       res = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: payload,
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
       });
     } catch (e) {

@@ -21,3 +21,5 @@ export * from './sync-state';
 export * from './write-tx';
 export * from './conflict-resolution';
 export * from './sync-client';
+// The Node `SyncClient` (with `open` over better-sqlite3) takes the name; `browser.ts` is the entry without it.
+export { SyncClient, OpenSyncClientOptions } from './sqlite-sync-client';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MutationRejectCode } from '@clinisync/contracts';
-import { FakePlatform } from '../test/fake-platform';
+import { FakePlatform, requestBodyText } from '../test/fake-platform';
 import { clientFor, patientData, visitData } from '../test/client-fixture';
 import { SyncClientErrorCode } from './errors';
 import { SyncClient } from './sync-client';
@@ -457,9 +457,9 @@ describe('push engine: admission refusals (429 / 503 with Retry-After)', () => {
   const recordSent = (p: FakePlatform) => {
     const sent: string[][] = [];
     const inner = p.fetch;
-    const fetch = (input: string, init?: RequestInit) => {
+    const fetch = async (input: string, init?: RequestInit) => {
       if (String(input).endsWith('/sync/push'))
-        sent.push((JSON.parse(String(init?.body)) as { mutations: { clientMutationId: string }[] }).mutations.map((m) => m.clientMutationId));
+        sent.push((JSON.parse(await requestBodyText(init)) as { mutations: { clientMutationId: string }[] }).mutations.map((m) => m.clientMutationId));
       return inner(input, init);
     };
     return { sent, fetch };

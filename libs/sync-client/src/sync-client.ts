@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import { MAX_MUTATIONS_PER_PUSH, Mutation, MutationResult, SyncRecord } from '@clinisync/contracts';
 import { ENTITIES, getEntity, isAppendOnly, orderBatch } from '@clinisync/sync-core';
@@ -11,8 +10,8 @@ import { ListOptions, LocalStore } from './local-store';
 import { editOfMutation, fieldsOfEdit, settleRecord, standingEdits } from './local-records';
 import { PullEngine, PullReport } from './pull-engine';
 import { PushEngine, PushReport } from './push-engine';
-import { SqliteStore, SqliteStoreOptions } from './sqlite-store';
 import { SyncPhase, SyncStateChange, SyncStateMachine } from './sync-state';
+import { TypedEmitter } from './typed-emitter';
 import {
   ConflictResolution,
   ConflictStatus,
@@ -113,17 +112,14 @@ export interface SyncClientEvents {
   mode: [{ online: boolean }];
 }
 
-export type OpenSyncClientOptions = Omit<SyncClientOptions, 'store'> & {
-  database?: string;
-  sqlite?: SqliteStoreOptions;
-};
-
 /**
  * The CliniSync client SDK. Offline (default): every write lands in the local store and its
  * outbox in one transaction; `sync()` pushes, then pulls. Online (`setOnline(true)`, only
  * with nothing pending): reads go to `GET /api/v1/records/...` and writes are pushed at once.
+ * Built over any `LocalStore`; the Node entry's `SyncClient` adds `open` over better-sqlite3
+ * (`sqlite-sync-client.ts`), and the browser entry exports this class as is.
  */
-export class SyncClient extends EventEmitter<SyncClientEvents> {
+export class SyncClient extends TypedEmitter<SyncClientEvents> {
   private readonly store: LocalStore;
   private readonly api: SyncApi;
   private readonly clock: () => Date;
@@ -185,12 +181,6 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       entities: options.pullEntities,
       onChange: (entity, ids) => this.emit('change', { entity, ids, source: 'pull' }),
     });
-  }
-
-  /** A client over a better-sqlite3 store at `database` (default `:memory:`). */
-  static open(options: OpenSyncClientOptions): SyncClient {
-    const { database, sqlite, ...rest } = options;
-    return new SyncClient({ ...rest, store: SqliteStore.open(database ?? ':memory:', sqlite) });
   }
 
   /** The local store (for inspection and tooling). */

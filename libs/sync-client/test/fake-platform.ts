@@ -147,6 +147,7 @@ export class FakePlatform {
     const headers = Object.fromEntries(
       Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
     );
+    const bodyText = () => requestBodyText(init);
     const idx = this.injections.findIndex((i) => i.path.test(url.pathname));
     const injection = idx >= 0 ? this.injections.splice(idx, 1)[0].injection : undefined;
     if (injection?.kind === 'network-error') throw new TypeError('fetch failed');
@@ -168,7 +169,7 @@ export class FakePlatform {
       return json(401, { error: { code: 'UNAUTHENTICATED', message: 'authentication required' } });
     let res: Response;
     if (method === 'POST' && url.pathname === '/api/v1/sync/push') {
-      const body = JSON.parse(String(init.body)) as { deviceId?: string; mutations: Mutation[] };
+      const body = JSON.parse(await bodyText()) as { deviceId?: string; mutations: Mutation[] };
       this.pushRequests.push({ headers, body });
       this.onPush?.(body.mutations);
       res = this.push(body.mutations);
@@ -188,7 +189,7 @@ export class FakePlatform {
           : json(404, { error: { code: 'NOT_FOUND', message: 'not found' } });
     } else if (method === 'POST' && /^\/api\/v1\/sync\/conflicts\/[^/]+\/resolve$/.test(url.pathname)) {
       const conflictId = url.pathname.split('/')[5];
-      const body = JSON.parse(String(init.body)) as Record<string, unknown>;
+      const body = JSON.parse(await bodyText()) as Record<string, unknown>;
       this.resolveRequests.push({ conflictId, body });
       res = this.resolve(conflictId, body);
     } else {
@@ -388,4 +389,12 @@ export function steppingClock(start = Date.UTC(2026, 10, 21, 8, 0, 0), stepMs = 
     t += stepMs;
     return new Date(t);
   };
+}
+
+/** A request's body as text, read like sync-ingest reads it (a gzip body, as the SDK sends large pushes, inflated). */
+export async function requestBodyText(init: RequestInit = {}): Promise<string> {
+  const encoding = Object.entries((init.headers ?? {}) as Record<string, string>).find(([k]) => k.toLowerCase() === 'content-encoding')?.[1];
+  const raw = new Response(init.body ?? null);
+  if (encoding !== 'gzip' || !raw.body) return raw.text();
+  return new Response(raw.body.pipeThrough(new DecompressionStream('gzip'))).text();
 }

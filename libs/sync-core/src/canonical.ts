@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { hashing } from './hashing';
 
 /**
  * Deterministic JSON: object keys sorted recursively (by UTF-16 code units), no whitespace;
@@ -37,8 +37,9 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
+/** SHA-256 of the UTF-8 bytes of `text`, lower-case hex (`hashing.ts` picks the implementation). */
 export function sha256Hex(text: string): string {
-  return hash('sha256', text, 'hex');
+  return hashing().sha256Hex(text);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { equalInConstantTime, fromBase64url, toBase64url, utf8Text, utf8ToBytes } from './bytes';
+import { hashing } from './hashing';
 
 /** A position inside one feed window: (writing transaction id, tie-breaker sequence). */
 export interface FeedPosition {
@@ -113,7 +114,12 @@ export function stateCovers(state: FeedState | undefined, xid: string): boolean 
 }
 
 function sign(body: string, secret: string): string {
-  return createHmac('sha256', secret).update(body).digest('base64url');
+  return toBase64url(hashing().hmacSha256(secret, body));
+}
+
+/** `base64url(utf8(json))`, as `Buffer.from(json).toString('base64url')` wrote it. */
+function encodeBody(value: unknown): string {
+  return toBase64url(utf8ToBytes(JSON.stringify(value)));
 }
 
 /**
@@ -123,11 +129,9 @@ function sign(body: string, secret: string): string {
 function verifiedBody<T>(token: string, secret: string, prefix: string, what: string): T {
   const [body, mac, extra] = token.split('.');
   if (!body || !mac || extra !== undefined) throw new InvalidCursorError(`malformed ${what}`);
-  const expected = Buffer.from(sign(`${prefix}${body}`, secret));
-  const given = Buffer.from(mac);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new InvalidCursorError(`${what} signature mismatch`);
+  if (!equalInConstantTime(sign(`${prefix}${body}`, secret), mac)) throw new InvalidCursorError(`${what} signature mismatch`);
   try {
-    return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
+    return JSON.parse(utf8Text(fromBase64url(body))) as T;
   } catch {
     throw new InvalidCursorError(`malformed ${what}`);
   }
@@ -149,7 +153,7 @@ export function encodePullCursor(cursor: PullCursor, secret: string): string {
   for (const [entity, state] of Object.entries(cursor.states).sort(([a], [b]) => (a < b ? -1 : 1))) {
     p[entity] = state.window ? [ref(state.done), ref(state.window.target), state.window.after.xid, state.window.after.seq] : [ref(state.done)];
   }
-  const body = Buffer.from(JSON.stringify({ v: 2, t: cursor.tenantId, s, p })).toString('base64url');
+  const body = encodeBody({ v: 2, t: cursor.tenantId, s, p });
   return `${body}.${sign(body, secret)}`;
 }
 
@@ -212,7 +216,7 @@ export interface PushCheckpoint {
 export function encodeCheckpoint(checkpoint: PushCheckpoint, secret: string): string {
   const x: Record<string, string> = {};
   for (const [module, xid] of Object.entries(checkpoint.xids).sort(([a], [b]) => (a < b ? -1 : 1))) x[module] = xid;
-  const body = Buffer.from(JSON.stringify({ k: 1, t: checkpoint.tenantId, x })).toString('base64url');
+  const body = encodeBody({ k: 1, t: checkpoint.tenantId, x });
   return `${body}.${sign(`checkpoint:${body}`, secret)}`;
 }
 
@@ -242,7 +246,7 @@ export interface PageCursor {
 }
 
 export function encodePageCursor(cursor: PageCursor, secret: string): string {
-  const body = Buffer.from(JSON.stringify({ k: 1, t: cursor.tenantId, a: cursor.after })).toString('base64url');
+  const body = encodeBody({ k: 1, t: cursor.tenantId, a: cursor.after });
   return `${body}.${sign(`page:${cursor.list}:${body}`, secret)}`;
 }
 

@@ -2,6 +2,7 @@ export * from './registry';
 export * from './validation';
 export * from './entity-schema';
 export * from './canonical';
+export * from './hashing';
 export * from './records';
 export * from './decide';
 export * from './ordering';

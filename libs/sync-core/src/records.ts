@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
 import { SyncRecord } from '@clinisync/contracts';
+import { bytesToHex, hexToBytes } from './bytes';
+import { hashing } from './hashing';
 import { EntityDef } from './registry';
 
 /**
@@ -81,7 +82,7 @@ export function fieldsChangedSince(record: StoredRecord, baseVersion: number): s
     .sort();
 }
 
-const NAMESPACE = Buffer.from('6f0c3b8e9a1d4c2b8e7f5a4d3c2b1a09', 'hex');
+const NAMESPACE = hexToBytes('6f0c3b8e9a1d4c2b8e7f5a4d3c2b1a09');
 
 /**
  * The conflict id of a mutation is derived from its key (UUID v5-style over sha1), so a module
@@ -101,10 +102,10 @@ export function changeEventIdFor(tenantId: string, clientMutationId: string): st
 
 /** A version-5 style UUID of `name` in the CliniSync namespace. */
 function nameBasedUuid(name: string): string {
-  const h = createHash('sha1').update(NAMESPACE).update(name).digest();
+  const h = hashing().sha1(NAMESPACE, name);
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
-  const hex = h.subarray(0, 16).toString('hex');
+  const hex = bytesToHex(h.subarray(0, 16));
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -1,12 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { correlationMiddleware, secureHttpApp } from '@clinisync/observability';
+import { compressHttpResponses, correlationMiddleware, secureHttpApp } from '@clinisync/observability';
 import { AuditAppModule } from './app.module';
 import { AuditConfig } from './config';
 import { serveAuditDocs } from './http/openapi';
 
-/** Builds the HTTP app: correlation id, then Nest routes. Every route is a GET: no body parser. */
+/** Builds the HTTP app: correlation id, answers compressed per Accept-Encoding, then Nest routes. Every route is a GET: no body parser. */
 export async function createAuditApp(config: AuditConfig): Promise<INestApplication> {
   const app = await NestFactory.create(AuditAppModule.forRoot(config), {
     bufferLogs: true,
@@ -15,6 +15,7 @@ export async function createAuditApp(config: AuditConfig): Promise<INestApplicat
   app.useLogger(app.get(Logger));
   secureHttpApp(app, config);
   app.use(correlationMiddleware);
+  compressHttpResponses(app);
   serveAuditDocs(app);
   app.enableShutdownHooks();
   return app;

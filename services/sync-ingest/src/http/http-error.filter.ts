@@ -26,6 +26,8 @@ export function statusOf(code: ApiErrorCode): number {
       return HttpStatus.CONFLICT;
     case ApiErrorCode.PAYLOAD_TOO_LARGE:
       return HttpStatus.PAYLOAD_TOO_LARGE;
+    case ApiErrorCode.UNSUPPORTED_ENCODING:
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
     case ApiErrorCode.RATE_LIMITED:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ApiErrorCode.UNAVAILABLE:
@@ -140,10 +142,18 @@ export function sendError(res: Res, code: ApiErrorCode, message: string, details
   res.status(statusOf(code)).json(body);
 }
 
-/** Maps body-parser failures (malformed JSON, too large) to protocol errors; registered right after the parser. */
-export function bodyParserErrorHandler(err: { type?: string; status?: number }, _req: unknown, res: Res, next: (e?: unknown) => void): void {
-  if (err?.type === 'entity.too.large') return sendError(res, ApiErrorCode.PAYLOAD_TOO_LARGE, 'request body exceeds the size limit');
+/**
+ * Maps body-parser failures (malformed JSON, too large, a body that does not inflate, an encoding
+ * it does not know) to protocol errors; registered right after the parser.
+ */
+export function bodyParserErrorHandler(err: { type?: string; status?: number }, req: { headers?: Record<string, string | string[] | undefined> }, res: Res, next: (e?: unknown) => void): void {
+  if (err?.type === 'entity.too.large') return sendError(res, ApiErrorCode.PAYLOAD_TOO_LARGE, 'request body exceeds the size limit (after inflating)');
   if (err?.type === 'entity.parse.failed') return sendError(res, ApiErrorCode.VALIDATION_FAILED, 'malformed JSON body', [{ path: '', message: 'body is not valid JSON' }]);
+  if (err?.type === 'encoding.unsupported') return sendError(res, ApiErrorCode.UNSUPPORTED_ENCODING, 'unsupported Content-Encoding; use one of identity, gzip, br, deflate');
+  const encoding = String(req?.headers?.['content-encoding'] ?? 'identity').trim().toLowerCase();
+  // An error without a type comes from the decompression stream (zlib / brotli): the body does not inflate.
+  if (err?.type === undefined && err?.status === 400 && encoding !== 'identity')
+    return sendError(res, ApiErrorCode.VALIDATION_FAILED, `request body is not valid ${encoding} data`, [{ path: '', message: `body does not decompress as Content-Encoding ${encoding}` }]);
   if (err?.status && err.status >= 400 && err.status < 500) return sendError(res, ApiErrorCode.VALIDATION_FAILED, 'unreadable request body');
   next(err);
 }

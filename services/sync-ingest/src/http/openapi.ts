@@ -27,7 +27,9 @@ export function serveSyncIngestDocs(app: INestApplication): void {
     description:
       'The edge API of PROTOCOL.md: push, pull, conflicts, online-mode reads and the single-operation queue. ' +
       'Every /api/v1 call needs `Authorization: Bearer <JWT>`. Errors are `{"error": {"code", "message", "details"?}}`. ' +
-      'Any route also answers 400 `VALIDATION_FAILED` for a malformed JSON body and 413 `PAYLOAD_TOO_LARGE` above BODY_LIMIT_BYTES.',
+      'Any route also answers 400 `VALIDATION_FAILED` for a malformed JSON body (or one that does not inflate), 413 `PAYLOAD_TOO_LARGE` above BODY_LIMIT_BYTES ' +
+      '(counted after inflating) and 415 `UNSUPPORTED_ENCODING` for a `Content-Encoding` other than gzip, br, deflate or identity. ' +
+      'Answers of 1 KiB or more are compressed per `Accept-Encoding` (br, gzip).',
     schemas: ENTITY_DATA_SCHEMAS,
   });
 }
@@ -57,6 +59,11 @@ const COMMON: ErrorStatusDoc[] = [
     status: 413,
     codes: [C.PAYLOAD_TOO_LARGE],
     description: 'request body over BODY_LIMIT_BYTES (after inflating)',
+  },
+  {
+    status: 415,
+    codes: [C.UNSUPPORTED_ENCODING],
+    description: 'request body in a Content-Encoding other than gzip, br, deflate or identity',
   },
   {
     status: 429,
