@@ -13,6 +13,8 @@ export function loggerParams(service: string, level = process.env.LOG_LEVEL ?? '
       autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
       serializers: {
         req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+        // The status is what an operator reads; the security headers on every answer are noise.
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
   };
